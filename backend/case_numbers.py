@@ -1,0 +1,29 @@
+"""Human-readable case numbers like 2026-000123, unique per year, safe under concurrency.
+
+The counter row is bumped with a single UPDATE ... RETURNING, so two simultaneous
+submissions can never read the same value (no check-then-insert).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import CaseNumberCounter
+
+
+async def next_case_number(session: AsyncSession, year: int) -> str:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(CaseNumberCounter).values(year=year, last_value=0).on_conflict_do_nothing()
+    )
+    value = await session.scalar(
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.year == year)
+        .values(last_value=CaseNumberCounter.last_value + 1)
+        .returning(CaseNumberCounter.last_value)
+    )
+    assert value is not None
+    return f"{year}-{value:06d}"

@@ -1,0 +1,46 @@
+"""Conversation state in the database, so a restart mid-report loses nothing.
+
+On PostgreSQL the row is locked for the whole message (SELECT ... FOR UPDATE), so two
+processes never handle the same user's messages at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import ConversationState
+from backend.records import Conversation
+
+
+async def lock_conversation(
+    session: AsyncSession, channel: str, user_id: str, *, at: datetime, locale: str
+) -> tuple[ConversationState, Conversation]:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(ConversationState)
+        .values(channel=channel, external_id=user_id, data={}, locale=locale, version=0,
+                updated_at=at)
+        .on_conflict_do_nothing()
+    )
+    row = await session.scalar(
+        select(ConversationState)
+        .filter_by(channel=channel, external_id=user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row, Conversation(channel, user_id, row.flow, row.step, dict(row.data or {}),
+                             row.locale)
+
+
+def store_conversation(row: ConversationState, conversation: Conversation, at: datetime) -> None:
+    row.flow, row.step = conversation.flow, conversation.step
+    row.data = dict(conversation.data)
+    row.locale = conversation.locale
+    row.version += 1
+    row.updated_at = at

@@ -1,0 +1,292 @@
+"""The case store's tables (SQLAlchemy 2.0 typed models).
+
+Personal data (names, phones, ID numbers, free-text accounts, conversation drafts) is held in
+encrypted columns; `*_hash` columns beside some of them allow lookup by value.
+Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from backend.crypto import EncryptedJSON, EncryptedText
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """SQLite forgets the zone; every datetime we hand out is aware and in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the case store; use an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Place(Base):
+    """A town/street or village/community of the county: the gazetteer."""
+
+    __tablename__ = "places"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # town | street | village | community
+    parent_code: Mapped[str | None] = mapped_column(String(64))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    liaison_judge_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(160), default="")
+    kind: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str] = mapped_column(String(16))  # village | town | county
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    town_code: Mapped[str | None] = mapped_column(String(64))
+    village_code: Mapped[str | None] = mapped_column(String(64))
+    trade: Mapped[str | None] = mapped_column(String(32))
+    covers: Mapped[list[Any]] = mapped_column(default=list)
+    response_deadline_hours: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Resident(Base):
+    """A person who talks to the bot; staff who chat have a resident row too."""
+
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="resident")
+
+
+class ChannelIdentity(Base):
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resident: Mapped[Resident] = relationship(back_populates="identities")
+
+
+class Consent(Base):
+    """Every answer to the privacy notice, kept as history."""
+
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    notice_version: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+
+
+class Mediator(Base):
+    __tablename__ = "mediators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # role: mediator | admin | supervisor | judge | grid_worker
+    role: Mapped[str] = mapped_column(String(16))
+    skills: Mapped[list[Any]] = mapped_column(default=list)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    organization: Mapped[Organization] = relationship()
+
+
+class CaseNumberCounter(Base):
+    __tablename__ = "case_number_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    category_confirmed_by: Mapped[str] = mapped_column(String(16), default="resident")
+    nlu_category: Mapped[str | None] = mapped_column(String(32))
+    nlu_confidence: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(EncryptedText)
+    town_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    place_text: Mapped[str | None] = mapped_column(EncryptedText)
+    amount_yuan: Mapped[int | None] = mapped_column(BigInteger)
+    started_on: Mapped[str | None] = mapped_column(String(10))  # ISO date, month or year
+    started_text: Mapped[str | None] = mapped_column(String(200))
+    desired_outcome: Mapped[str | None] = mapped_column(EncryptedText)
+    channel: Mapped[str] = mapped_column(String(16))
+    reported_by: Mapped[str] = mapped_column(String(16), default="self")  # self | proxy | offline
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    tier: Mapped[str | None] = mapped_column(String(16))
+    risk_level: Mapped[str] = mapped_column(String(8), default="none")
+    risk_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    routed_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    organization: Mapped[Organization | None] = relationship()
+    mediator: Mapped[Mediator | None] = relationship()
+    resident: Mapped[Resident] = relationship()
+    parties: Mapped[list[Party]] = relationship(back_populates="case", order_by="Party.id")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="case", order_by="Evidence.id")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+
+
+class Party(Base):
+    __tablename__ = "parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    side: Mapped[str] = mapped_column(String(16))  # applicant | respondent | third_party
+    role: Mapped[str | None] = mapped_column(String(32))  # neighbour, employer, hospital, ...
+    name: Mapped[str | None] = mapped_column(EncryptedText)
+    contact: Mapped[str | None] = mapped_column(EncryptedText)
+    id_number: Mapped[str | None] = mapped_column(EncryptedText)
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document | voice | video | note
+    note: Mapped[str | None] = mapped_column(EncryptedText)
+    storage_path: Mapped[str | None] = mapped_column(String(512))
+    mime_type: Mapped[str | None] = mapped_column(String(96))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    case: Mapped[Case] = relationship(back_populates="evidence")
+
+
+class CaseEvent(Base):
+    """Append-only audit log: who did what, when. Nothing updates or deletes rows here."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    actor_kind: Mapped[str] = mapped_column(String(16))  # resident | mediator | system
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class CallbackRequest(Base):
+    """A resident asked to talk to a person; the town centre (or county centre) sees it."""
+
+    __tablename__ = "callback_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    reason: Mapped[str] = mapped_column(String(32))
+    context: Mapped[str | None] = mapped_column(EncryptedText)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime]
+    organization: Mapped[Organization | None] = relationship()
+
+
+class ConversationState(Base):
+    __tablename__ = "conversation_states"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    flow: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A push written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    purpose: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

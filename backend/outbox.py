@@ -1,0 +1,52 @@
+"""The outbox: pushes are rows written in the same transaction as the change behind them.
+
+A row holds a message key and parameters, not rendered text, so it is rendered in the
+recipient's language when it is delivered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import ChannelIdentity, OutboxMessage
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    message_key: str,
+    params: dict[str, Any],
+    purpose: str,
+    at: datetime,
+    options: list[dict[str, str]] | None = None,
+    case_id: int | None = None,
+    dedup_key: str | None = None,
+) -> OutboxMessage:
+    row = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        payload={"key": message_key, "params": params, "options": options or []},
+        purpose=purpose,
+        case_id=case_id,
+        dedup_key=dedup_key,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    session.add(row)
+    return row
+
+
+async def latest_identity(session: AsyncSession, resident_id: int) -> ChannelIdentity | None:
+    """Where to reach a person: the channel they used most recently."""
+    stmt = (
+        select(ChannelIdentity)
+        .filter_by(resident_id=resident_id)
+        .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
+    )
+    return (await session.scalars(stmt)).first()

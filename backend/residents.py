@@ -1,0 +1,64 @@
+"""Residents, their channel identities, consent and language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.crypto import current_cipher
+from backend.models import ChannelIdentity, Consent, Resident
+
+
+async def resident_for(
+    session: AsyncSession, channel: str, external_id: str, *, at: datetime, locale: str
+) -> Resident:
+    """The resident behind a channel identity, created on first contact."""
+    identity = await session.scalar(
+        select(ChannelIdentity).filter_by(channel=channel, external_id=external_id)
+    )
+    if identity is not None:
+        identity.last_seen_at = at
+        resident = await session.get(Resident, identity.resident_id)
+        assert resident is not None
+        return resident
+    resident = Resident(locale=locale, created_at=at)
+    session.add(resident)
+    await session.flush()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(ChannelIdentity)
+        .values(channel=channel, external_id=external_id, resident_id=resident.id,
+                created_at=at, last_seen_at=at)
+        .on_conflict_do_nothing()
+    )
+    identity = await session.scalar(
+        select(ChannelIdentity).filter_by(channel=channel, external_id=external_id)
+    )
+    assert identity is not None
+    if identity.resident_id != resident.id:  # another process created it first
+        await session.delete(resident)
+        winner = await session.get(Resident, identity.resident_id)
+        assert winner is not None
+        return winner
+    return resident
+
+
+def record_consent(
+    session: AsyncSession, resident: Resident, *, version: str, accepted: bool, channel: str,
+    at: datetime,
+) -> None:
+    session.add(Consent(resident_id=resident.id, notice_version=version, accepted=accepted,
+                        channel=channel, at=at))
+    if accepted:
+        resident.consent_version, resident.consent_at = version, at
+    else:
+        resident.consent_version, resident.consent_at = None, None
+
+
+def remember_phone(resident: Resident, phone: str) -> None:
+    resident.phone = phone
+    resident.phone_hash = current_cipher().lookup_hash(phone)

@@ -1,0 +1,111 @@
+"""The backend as the dialogue sees it: one unit of work per incoming message.
+
+Everything a message changes (conversation state, resident, case, events, outbox rows)
+commits together or not at all, so a failure never leaves half a report behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import cases, conversations, residents
+from backend.clock import Clock
+from backend.db import Database
+from backend.models import CallbackRequest, ConversationState, Resident
+from backend.records import (
+    CallbackReceipt,
+    CaseDraft,
+    CaseSummary,
+    Conversation,
+    ResidentProfile,
+    SubmittedCase,
+)
+
+
+@dataclass
+class DialogueSession:
+    """Bound to the sender of the message being handled."""
+
+    session: AsyncSession
+    clock: Clock
+    channel: str
+    user_id: str
+    _resident: Resident
+    _state_row: ConversationState
+    conversation: Conversation
+
+    @property
+    def resident(self) -> ResidentProfile:
+        r = self._resident
+        return ResidentProfile(r.id, r.locale, r.consent_version, r.phone)
+
+    async def record_consent(self, *, version: str, accepted: bool) -> None:
+        residents.record_consent(
+            self.session,
+            self._resident,
+            version=version,
+            accepted=accepted,
+            channel=self.channel,
+            at=self.clock.now(),
+        )
+
+    async def set_locale(self, locale: str) -> None:
+        self._resident.locale = locale
+        self.conversation.locale = locale
+
+    async def submit_case(self, draft: CaseDraft) -> SubmittedCase:
+        if draft.phone:
+            residents.remember_phone(self._resident, draft.phone)
+        return await cases.submit_case(
+            self.session, self._resident, draft, channel=self.channel, at=self.clock.now()
+        )
+
+    async def my_cases(self) -> list[CaseSummary]:
+        return await cases.cases_of_resident(self.session, self._resident.id)
+
+    async def request_callback(
+        self, *, phone: str, reason: str, town_code: str | None, context: str | None
+    ) -> CallbackReceipt:
+        org = await cases.organization_for_callback(self.session, town_code)
+        residents.remember_phone(self._resident, phone)
+        self.session.add(
+            CallbackRequest(
+                resident_id=self._resident.id,
+                organization_id=org.id if org else None,
+                phone=phone,
+                reason=reason,
+                context=context,
+                channel=self.channel,
+                created_at=self.clock.now(),
+            )
+        )
+        return CallbackReceipt(org.name if org else "", org.name_en if org else "")
+
+
+class CaseStore:
+    """Opens one DialogueSession per incoming message."""
+
+    def __init__(self, db: Database, clock: Clock, default_locale: str = "zh") -> None:
+        self.db, self.clock, self.default_locale = db, clock, default_locale
+
+    @asynccontextmanager
+    async def dialogue_session(self, channel: str, user_id: str) -> AsyncIterator[DialogueSession]:
+        async with self.db.sessions() as session, session.begin():
+            now = self.clock.now()
+            # Lock the conversation first: it serialises this user's messages across processes.
+            row, conversation = await conversations.lock_conversation(
+                session, channel, user_id, at=now, locale=self.default_locale
+            )
+            resident = await residents.resident_for(
+                session, channel, user_id, at=now, locale=self.default_locale
+            )
+            conversation.locale = resident.locale
+            unit = DialogueSession(
+                session, self.clock, channel, user_id, resident, row, conversation
+            )
+            yield unit
+            conversations.store_conversation(row, unit.conversation, self.clock.now())

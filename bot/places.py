@@ -1,0 +1,53 @@
+"""Place names for the dialogue: the NLU gazetteer plus display names in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nlu.gazetteer import Gazetteer
+from nlu.types import GazetteerEntry
+
+
+@dataclass(frozen=True)
+class PlaceInfo:
+    code: str
+    name: str
+    name_en: str
+    kind: str  # town | village
+    parent_code: str | None
+
+
+class PlaceDirectory:
+    def __init__(self, places: Iterable[PlaceInfo], aliases: dict[str, tuple[str, ...]]) -> None:
+        self._by_code = {p.code: p for p in places}
+        self.gazetteer = Gazetteer(
+            GazetteerEntry(p.code, p.name, p.kind, p.parent_code, aliases.get(p.code, ()))
+            for p in self._by_code.values()
+        )
+
+    def get(self, code: str | None) -> PlaceInfo | None:
+        return self._by_code.get(code) if code else None
+
+    def match(self, text: str) -> list[PlaceInfo]:
+        found = self.gazetteer.match(text)
+        return [self._by_code[e.code] for e in found if e.code in self._by_code]
+
+    def towns(self) -> list[PlaceInfo]:
+        return [p for p in self._by_code.values() if p.kind == "town"]
+
+    def villages_of(self, town_code: str) -> list[PlaceInfo]:
+        return [p for p in self._by_code.values() if p.parent_code == town_code]
+
+    def display(self, code: str | None, locale: str) -> str:
+        """ "枫桥镇 陈家村" / "Chenjia Village, Fengqiao Town"."""
+        place = self.get(code)
+        if place is None:
+            return ""
+        chain = [place]
+        parent = self.get(place.parent_code)
+        if parent:
+            chain.insert(0, parent)
+        if locale == "en":
+            return ", ".join(p.name_en or p.name for p in reversed(chain))
+        return " ".join(p.name for p in chain)

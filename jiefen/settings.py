@@ -1,0 +1,72 @@
+"""Typed settings: environment variables `JIEFEN_*` and an optional `.env`.
+
+The defaults need nothing configured: SQLite under ./var, the builtin NLU, and the
+console and web-chat channels only.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JIEFEN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    config_dir: Path = PROJECT_ROOT / "config"
+    organizations_file: Path | None = None
+
+    default_locale: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"
+    privacy_notice_version: str = "2026-11"
+
+    # Key for personal data at rest (Fernet, urlsafe base64). Unset: a key file under var/.
+    secret_key: str = Field(default="", repr=False)
+
+    nlu_backend: Literal["builtin", "rasa"] = "builtin"
+    nlu_data_dir: Path = PROJECT_ROOT / "nlu" / "data"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = Field(default="", repr=False)
+    rasa_timeout_seconds: float = 2.0
+
+    # Conversation limits a resident can notice.
+    description_max_chars: int = 3000
+    short_answer_max_chars: int = 200
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'jiefen.db').resolve()}"
+
+    @property
+    def organizations_path(self) -> Path:
+        return self.organizations_file or self.config_dir / "organizations.yaml"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.config_dir / "locales"
+
+    @property
+    def nlu_cache_dir(self) -> Path:
+        return self.var_dir / "nlu-cache"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings
