@@ -80,3 +80,15 @@ class CaseSummary:
 class CallbackReceipt:
     organization_name: str
     organization_name_en: str
+
+
+@dataclass(frozen=True)
+class PlaceRecord:
+    """A town/street (kind "town") or village/community (kind "village") of the county."""
+
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    parent_code: str | None
+    aliases: tuple[str, ...] = ()

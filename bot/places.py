@@ -3,40 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from backend.records import PlaceRecord
 from nlu.gazetteer import Gazetteer
 from nlu.types import GazetteerEntry
 
 
-@dataclass(frozen=True)
-class PlaceInfo:
-    code: str
-    name: str
-    name_en: str
-    kind: str  # town | village
-    parent_code: str | None
-
-
 class PlaceDirectory:
-    def __init__(self, places: Iterable[PlaceInfo], aliases: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, places: Iterable[PlaceRecord]) -> None:
         self._by_code = {p.code: p for p in places}
         self.gazetteer = Gazetteer(
-            GazetteerEntry(p.code, p.name, p.kind, p.parent_code, aliases.get(p.code, ()))
+            GazetteerEntry(p.code, p.name, p.kind, p.parent_code, p.aliases)
             for p in self._by_code.values()
         )
 
-    def get(self, code: str | None) -> PlaceInfo | None:
+    def get(self, code: str | None) -> PlaceRecord | None:
         return self._by_code.get(code) if code else None
 
-    def match(self, text: str) -> list[PlaceInfo]:
+    def match(self, text: str) -> list[PlaceRecord]:
         found = self.gazetteer.match(text)
         return [self._by_code[e.code] for e in found if e.code in self._by_code]
 
-    def towns(self) -> list[PlaceInfo]:
+    def towns(self) -> list[PlaceRecord]:
         return [p for p in self._by_code.values() if p.kind == "town"]
 
-    def villages_of(self, town_code: str) -> list[PlaceInfo]:
+    def villages_of(self, town_code: str) -> list[PlaceRecord]:
         return [p for p in self._by_code.values() if p.parent_code == town_code]
 
     def display(self, code: str | None, locale: str) -> str:

@@ -256,4 +256,3 @@ register("handoff", {"phone": Step(ask_callback_phone, giving_callback_phone)})
 async def run_command(turn: Turn, command: str) -> None:
     handler = on_lang if command.startswith("lang") else COMMANDS[command]
     await handler(turn)
-

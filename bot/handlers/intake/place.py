@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from backend.records import PlaceRecord
 from bot.handlers.intake.draft import FLOW, advance, draft_of, mark_answered
 from bot.handlers.text_checks import is_meaningful
-from bot.places import PlaceInfo
 from bot.turn import Turn
 
 MAX_CHOICES = 6
 
 
-def _label(turn: Turn, place: PlaceInfo) -> str:
+def _label(turn: Turn, place: PlaceRecord) -> str:
     return turn.services.places.display(place.code, turn.conversation.locale)
 
 
@@ -46,7 +46,7 @@ async def naming_place(turn: Turn) -> None:
     await _take_matches(turn, turn.services.places.match(text), text)
 
 
-async def _take_matches(turn: Turn, matches: list[PlaceInfo], text: str) -> None:
+async def _take_matches(turn: Turn, matches: list[PlaceRecord], text: str) -> None:
     villages = [p for p in matches if p.kind == "village"]
     if len(villages) == 1 or (len(matches) == 1):
         await _set_place(turn, (villages or matches)[0], final=False, text=text)
@@ -81,7 +81,9 @@ async def _take_payload(turn: Turn) -> bool:
     return True
 
 
-async def _set_place(turn: Turn, place: PlaceInfo, *, final: bool, text: str | None = None) -> None:
+async def _set_place(
+    turn: Turn, place: PlaceRecord, *, final: bool, text: str | None = None
+) -> None:
     draft = draft_of(turn)
     if place.kind == "town" and not final:
         draft["pending_town"] = place.code

@@ -1,0 +1,34 @@
+# jiefen: everything a fresh machine needs is installed from here.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run chat test lint clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jiefen needs Python >= 3.11")'
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up and run the bot on the embedded defaults (SQLite, builtin NLU, console chat).
+run: install
+	$(BIN)/jiefen db upgrade
+	$(BIN)/jiefen chat
+
+chat: run
+
+## Set up and run the tests (PostgreSQL tests run when a server answers at 127.0.0.1:5432).
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

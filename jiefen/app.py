@@ -1,0 +1,78 @@
+"""Composition root: builds the process's parts from settings, in one place."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from backend.clock import Clock, SystemClock
+from backend.db import Database, open_database, upgrade_database
+from backend.org_sync import load_organizations_if_empty
+from backend.places import list_places
+from backend.services import CaseStore
+from bot.engine import Dialogue
+from bot.i18n import Texts
+from bot.places import PlaceDirectory
+from bot.turn import DialogueConfig, DialogueServices
+from jiefen.settings import Settings
+from nlu.types import NluBackend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    store: CaseStore
+    dialogue: Dialogue
+    places: PlaceDirectory
+    nlu: NluBackend
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def open_store(settings: Settings) -> Database:
+    """Opens the database and brings it to the current schema (an empty one included)."""
+    db = open_database(
+        settings.resolved_database_url, secret_key=settings.secret_key, var_dir=settings.var_dir
+    )
+    await upgrade_database(db)
+    return db
+
+
+def create_nlu(settings: Settings, places: PlaceDirectory, clock: Clock) -> NluBackend:
+    from nlu.builtin import BuiltinNlu
+
+    def today() -> date:
+        return clock.now().astimezone(ZoneInfo(settings.timezone)).date()
+
+    return BuiltinNlu.load(
+        settings.nlu_data_dir, settings.nlu_cache_dir, gazetteer=places.gazetteer, today_fn=today
+    )
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, nlu: NluBackend | None = None
+) -> App:
+    clock = clock or SystemClock()
+    db = await open_store(settings)
+    async with db.sessions() as session, session.begin():
+        if await load_organizations_if_empty(session, settings.organizations_path):
+            log.info("loaded the organisation network from %s", settings.organizations_path)
+        places = PlaceDirectory(await list_places(session))
+    nlu = nlu or create_nlu(settings, places, clock)
+    config = DialogueConfig(
+        notice_version=settings.privacy_notice_version,
+        description_max_chars=settings.description_max_chars,
+        short_answer_max_chars=settings.short_answer_max_chars,
+        timezone=settings.timezone,
+    )
+    services = DialogueServices(
+        nlu, Texts(settings.locales_dir, settings.timezone), places, clock, config
+    )
+    store = CaseStore(db, clock, settings.default_locale)
+    return App(settings, db, store, Dialogue(store, services), places, nlu)

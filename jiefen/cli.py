@@ -1,0 +1,177 @@
+"""The `jiefen` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jiefen.logs import configure_logging
+from jiefen.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[Settings], Awaitable[T]]) -> T:
+    return asyncio.run(factory(load_settings()))
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.option("--log-level", default="WARNING", show_default=True)
+def main(log_level: str) -> None:
+    """解纷 jiefen: report civil disputes in chat and get them to people's mediation."""
+    configure_logging(log_level.upper())
+
+
+@main.group()
+def db() -> None:
+    """The case store."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from jiefen.app import open_store
+
+    async def go(settings: Settings) -> None:
+        database = await open_store(settings)
+        await database.dispose()
+
+    _run(go)
+    click.echo("database is up to date")
+
+
+@main.group()
+def orgs() -> None:
+    """The organisation network (committees, centres, tribunals, mediators)."""
+
+
+@orgs.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def orgs_load(file: Path) -> None:
+    """Load or update the network from FILE (idempotent)."""
+    from backend.org_network import NetworkError, load_network
+    from backend.org_sync import sync_network
+    from jiefen.app import open_store
+
+    try:
+        network = load_network(file)
+    except NetworkError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+    async def go(settings: Settings) -> dict[str, int]:
+        database = await open_store(settings)
+        try:
+            async with database.sessions() as session, session.begin():
+                return await sync_network(session, network)
+        finally:
+            await database.dispose()
+
+    counts = _run(go)
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@main.command()
+@click.option("--user", "user_id", default=None, help="console user id (default: your login)")
+def chat(user_id: str | None) -> None:
+    """Talk to the bot in the terminal; with piped input, one message per line."""
+    from bot.channels.console import run_console
+    from jiefen.app import build_app
+
+    async def go(settings: Settings) -> None:
+        configure_logging("INFO", settings.var_dir / "jiefen.log")
+        app = await build_app(settings)
+        try:
+            await run_console(
+                app.dialogue.handle,
+                user_id or getpass.getuser(),
+                sys.stdin,
+                sys.stdout,
+                interactive=sys.stdin.isatty(),
+            )
+        finally:
+            await app.close()
+
+    try:
+        _run(go)
+    except KeyboardInterrupt:
+        click.echo()
+
+
+@main.group()
+def cases() -> None:
+    """Stored cases."""
+
+
+@cases.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def cases_list(as_json: bool) -> None:
+    from backend.case_views import list_cases
+    from jiefen.app import open_store
+
+    async def go(settings: Settings) -> list[dict[str, Any]]:
+        database = await open_store(settings)
+        try:
+            async with database.sessions() as session:
+                return await list_cases(session)
+        finally:
+            await database.dispose()
+
+    rows = _run(go)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(
+            f"{row['number']}  {row['status']:<12} {row['category']:<20} "
+            f"{row['organization'] or '-'}"
+        )
+
+
+@cases.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--reveal", is_flag=True, help="show personal data in full (recorded as an event)")
+def cases_show(number: str, as_json: bool, reveal: bool) -> None:
+    from backend.case_views import show_case
+    from backend.clock import SystemClock
+    from jiefen.app import open_store
+
+    async def go(settings: Settings) -> dict[str, Any] | None:
+        database = await open_store(settings)
+        try:
+            async with database.sessions() as session, session.begin():
+                return await show_case(
+                    session,
+                    number,
+                    reveal=reveal,
+                    viewer=f"cli:{getpass.getuser()}",
+                    clock=SystemClock(),
+                )
+        finally:
+            await database.dispose()
+
+    detail = _run(go)
+    if detail is None:
+        click.echo(f"no case {number}", err=True)
+        sys.exit(1)
+    if as_json:
+        _print_json(detail)
+    else:
+        for key, value in detail.items():
+            click.echo(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
