@@ -16,8 +16,9 @@ class ChatDriver:
     transcript: list[str] = field(default_factory=list)
 
     async def say(self, text: str, attachments: tuple[Attachment, ...] = ()) -> str:
-        return await self._send(IncomingMessage(self.channel, self.user_id, text,
-                                                attachments=attachments), f"> {text}")
+        return await self._send(
+            IncomingMessage(self.channel, self.user_id, text, attachments=attachments), f"> {text}"
+        )
 
     async def tap(self, label_part: str) -> str:
         """Taps the first button of the last replies whose label contains `label_part`."""

@@ -129,3 +129,28 @@ async def app(settings: Settings, clock: ManualClock, shared_nlu) -> AsyncIterat
     application = await build_app(settings, clock=clock, nlu=shared_nlu)
     yield application
     await application.close()
+
+
+@pytest.fixture(scope="session")
+def shared_nlu(nlu_cache_dir: Path):
+    """The builtin model, trained once per test session on the project's data."""
+    from backend.org_network import load_network
+    from backend.records import PlaceRecord
+    from bot.places import PlaceDirectory
+    from nlu.builtin import BuiltinNlu
+
+    network = load_network(PROJECT_ROOT / "config" / "organizations.yaml")
+    places = [
+        PlaceRecord(t.code, t.name, t.name_en, "town", None, t.aliases) for t in network.towns
+    ]
+    places += [
+        PlaceRecord(v.code, v.name, v.name_en, "village", v.town_code, v.aliases)
+        for v in network.villages
+    ]
+    directory = PlaceDirectory(places)
+    return BuiltinNlu.load(
+        PROJECT_ROOT / "nlu" / "data",
+        nlu_cache_dir,
+        gazetteer=directory.gazetteer,
+        today_fn=lambda: START.date(),
+    )

@@ -5,7 +5,7 @@ from backend.db import open_database
 from tests.conftest import TEST_KEY
 
 
-async def test_numbers_count_up_per_year(database_url: str, tmp_path) -> None:  # noqa: ANN001
+async def test_numbers_count_up_per_year(database_url: str, tmp_path) -> None:
     db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
     try:
         async with db.sessions() as session, session.begin():
@@ -17,7 +17,7 @@ async def test_numbers_count_up_per_year(database_url: str, tmp_path) -> None:  
         await db.dispose()
 
 
-async def test_concurrent_submissions_never_share_a_number(database_url: str, tmp_path) -> None:  # noqa: ANN001
+async def test_concurrent_submissions_never_share_a_number(database_url: str, tmp_path) -> None:
     db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
 
     async def one() -> str:

@@ -30,7 +30,9 @@ def test_another_key_cannot_read_it() -> None:
 def test_lookup_hash_is_stable_per_key_and_differs_across_keys() -> None:
     key = new_fernet_key()
     assert PersonalDataCipher(key).lookup_hash("x") == PersonalDataCipher(key).lookup_hash("x")
-    assert PersonalDataCipher(key).lookup_hash("x") != PersonalDataCipher(new_fernet_key()).lookup_hash("x")
+    assert PersonalDataCipher(key).lookup_hash("x") != PersonalDataCipher(
+        new_fernet_key()
+    ).lookup_hash("x")
 
 
 def test_key_file_is_created_once_and_private(tmp_path: Path) -> None:

@@ -11,12 +11,12 @@ from backend.models import Base, Resident
 from tests.conftest import TEST_KEY
 
 
-async def test_migrations_match_the_models(database_url: str, tmp_path) -> None:  # noqa: ANN001
+async def test_migrations_match_the_models(database_url: str, tmp_path) -> None:
     db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
     try:
         assert await upgrade_database(db) is False  # already at head: nothing to apply
 
-        def diff(conn):  # noqa: ANN001, ANN202
+        def diff(conn):
             return compare_metadata(MigrationContext.configure(conn), Base.metadata)
 
         async with db.engine.connect() as conn:
@@ -25,7 +25,7 @@ async def test_migrations_match_the_models(database_url: str, tmp_path) -> None:
         await db.dispose()
 
 
-async def test_phone_is_encrypted_at_rest(database_url: str, tmp_path) -> None:  # noqa: ANN001
+async def test_phone_is_encrypted_at_rest(database_url: str, tmp_path) -> None:
     db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
     try:
         async with db.sessions() as session, session.begin():

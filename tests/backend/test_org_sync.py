@@ -13,7 +13,7 @@ from tests.conftest import TEST_KEY
 NETWORK_FILE = PROJECT_ROOT / "config" / "organizations.yaml"
 
 
-async def _counts(session) -> tuple[int, int, int]:  # noqa: ANN001
+async def _counts(session) -> tuple[int, int, int]:
     return (
         await session.scalar(select(func.count(Place.id))),
         await session.scalar(select(func.count(Organization.id))),
@@ -32,11 +32,15 @@ async def test_loading_twice_changes_nothing(database_url: str, tmp_path: Path) 
             assert await load_organizations_if_empty(session, NETWORK_FILE) is False
             await sync_network(session, network)
             assert await _counts(session) == first
-        assert first == (len(network.towns) + len(network.villages), len(network.organizations),
-                         len(network.mediators))
+        assert first == (
+            len(network.towns) + len(network.villages),
+            len(network.organizations),
+            len(network.mediators),
+        )
         async with db.sessions() as session:
             village_committee = await session.scalar(
-                select(Organization).filter_by(kind="village_mediation_committee"))
+                select(Organization).filter_by(kind="village_mediation_committee")
+            )
             assert village_committee is not None and village_committee.parent_id is not None
             places = await list_places(session)
             assert {p.kind for p in places} == {"town", "village"}
@@ -52,8 +56,11 @@ async def test_a_mediator_removed_from_the_file_is_deactivated(
     db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
     gone = network.mediators[0].code
     trimmed = NETWORK_FILE.read_text(encoding="utf-8")
-    lines = [ln for ln in trimmed.splitlines() if f"code: {gone}," not in ln
-             and f"code: {gone}\n" not in ln]
+    lines = [
+        ln
+        for ln in trimmed.splitlines()
+        if f"code: {gone}," not in ln and f"code: {gone}\n" not in ln
+    ]
     smaller = tmp_path / "orgs.yaml"
     smaller.write_text("\n".join(lines) + "\n", encoding="utf-8")
     smaller_network = load_network(smaller)
