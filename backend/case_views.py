@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.clock import Clock
-from backend.crypto import mask_personal_data, mask_phone
+from backend.crypto import mask_personal_data
 from backend.lifecycle import record_event
 from backend.models import Case
+from nlu.entities.phones import mask_phone
 
 
 def _iso(value: Any) -> str | None:

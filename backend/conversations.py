@@ -6,6 +6,7 @@ processes never handle the same user's messages at once.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,8 +24,9 @@ async def lock_conversation(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
         insert(ConversationState)
-        .values(channel=channel, external_id=user_id, data={}, locale=locale, version=0,
-                updated_at=at)
+        .values(
+            channel=channel, external_id=user_id, data={}, locale=locale, version=0, updated_at=at
+        )
         .on_conflict_do_nothing()
     )
     row = await session.scalar(
@@ -34,13 +36,16 @@ async def lock_conversation(
         .execution_options(populate_existing=True)
     )
     assert row is not None
-    return row, Conversation(channel, user_id, row.flow, row.step, dict(row.data or {}),
-                             row.locale)
+    return row, Conversation(
+        channel, user_id, row.flow, row.step, copy.deepcopy(row.data or {}), row.locale
+    )
 
 
 def store_conversation(row: ConversationState, conversation: Conversation, at: datetime) -> None:
     row.flow, row.step = conversation.flow, conversation.step
-    row.data = dict(conversation.data)
+    # A deep copy: nested lists edited in place must not alias the loaded state, or the
+    # ORM would see no change and skip the UPDATE.
+    row.data = copy.deepcopy(conversation.data)
     row.locale = conversation.locale
     row.version += 1
     row.updated_at = at

@@ -106,11 +106,5 @@ def mask_personal_data(text: str) -> str:
     return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
-def mask_phone(phone: str) -> str:
-    if len(phone) >= 7:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * len(phone)
-
-
 def new_fernet_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")

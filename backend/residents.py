@@ -31,8 +31,13 @@ async def resident_for(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
         insert(ChannelIdentity)
-        .values(channel=channel, external_id=external_id, resident_id=resident.id,
-                created_at=at, last_seen_at=at)
+        .values(
+            channel=channel,
+            external_id=external_id,
+            resident_id=resident.id,
+            created_at=at,
+            last_seen_at=at,
+        )
         .on_conflict_do_nothing()
     )
     identity = await session.scalar(
@@ -48,11 +53,23 @@ async def resident_for(
 
 
 def record_consent(
-    session: AsyncSession, resident: Resident, *, version: str, accepted: bool, channel: str,
+    session: AsyncSession,
+    resident: Resident,
+    *,
+    version: str,
+    accepted: bool,
+    channel: str,
     at: datetime,
 ) -> None:
-    session.add(Consent(resident_id=resident.id, notice_version=version, accepted=accepted,
-                        channel=channel, at=at))
+    session.add(
+        Consent(
+            resident_id=resident.id,
+            notice_version=version,
+            accepted=accepted,
+            channel=channel,
+            at=at,
+        )
+    )
     if accepted:
         resident.consent_version, resident.consent_at = version, at
     else:

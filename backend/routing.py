@@ -46,8 +46,9 @@ async def choose_organization(
     if category == "administrative":
         candidates.append(("administrative", {"kind": "administrative_centre"}))
     if village_code:
-        candidates.append(("village", {"kind": "village_mediation_committee",
-                                       "village_code": village_code}))
+        candidates.append(
+            ("village", {"kind": "village_mediation_committee", "village_code": village_code})
+        )
     if town_code:
         candidates.append(("town", {"kind": "town_mediation_centre", "town_code": town_code}))
     candidates.append(("county", {"kind": "county_mediation_centre"}))
@@ -84,7 +85,5 @@ async def choose_mediator(
 
 
 async def route_case(session: AsyncSession, case: Case) -> RoutingDecision:
-    org, rule = await choose_organization(
-        session, case.category, case.town_code, case.village_code
-    )
+    org, rule = await choose_organization(session, case.category, case.town_code, case.village_code)
     return RoutingDecision(org, await choose_mediator(session, org, case.category), rule)

@@ -8,12 +8,24 @@ from backend.records import PlaceRecord
 from nlu.gazetteer import Gazetteer
 from nlu.types import GazetteerEntry
 
+_EN_SUFFIXES = (" Village", " Community", " Town", " Subdistrict", " Street")
+
+
+def english_names(place: PlaceRecord) -> tuple[str, ...]:
+    """ "Chenjia Village" is also typed as "Chenjia" or "chenjia"."""
+    if not place.name_en:
+        return ()
+    short = place.name_en
+    for suffix in _EN_SUFFIXES:
+        short = short.removesuffix(suffix)
+    return tuple(dict.fromkeys((place.name_en, short)))
+
 
 class PlaceDirectory:
     def __init__(self, places: Iterable[PlaceRecord]) -> None:
         self._by_code = {p.code: p for p in places}
         self.gazetteer = Gazetteer(
-            GazetteerEntry(p.code, p.name, p.kind, p.parent_code, p.aliases)
+            GazetteerEntry(p.code, p.name, p.kind, p.parent_code, (*p.aliases, *english_names(p)))
             for p in self._by_code.values()
         )
 

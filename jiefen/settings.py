@@ -35,6 +35,7 @@ class Settings(BaseSettings):
 
     nlu_backend: Literal["builtin", "rasa"] = "builtin"
     nlu_data_dir: Path = PROJECT_ROOT / "nlu" / "data"
+    nlu_cache: Path | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = Field(default="", repr=False)
     rasa_timeout_seconds: float = 2.0
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
 
     @property
     def nlu_cache_dir(self) -> Path:
-        return self.var_dir / "nlu-cache"
+        return self.nlu_cache or self.var_dir / "nlu-cache"
 
     @property
     def is_sqlite(self) -> bool:

@@ -83,7 +83,8 @@ async def on_new(turn: Turn) -> None:
 
 
 async def on_continue(turn: Turn) -> None:
-    if not await resume(turn) and not await ask_again(turn):
+    resumed = await resume(turn) if has_suspended(turn) else await ask_again(turn)
+    if not resumed:
         await welcome(turn)
 
 

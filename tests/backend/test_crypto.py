@@ -8,7 +8,6 @@ from backend.crypto import (
     PersonalDataCipher,
     load_or_create_key,
     mask_personal_data,
-    mask_phone,
     new_fernet_key,
 )
 from jiefen.logs import MaskPersonalData
@@ -53,11 +52,6 @@ def test_key_file_is_created_once_and_private(tmp_path: Path) -> None:
 )
 def test_mask_personal_data(text: str, masked: str) -> None:
     assert mask_personal_data(text) == masked
-
-
-def test_mask_phone_keeps_head_and_tail() -> None:
-    assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("0575-87654321") == "057******4321"
 
 
 def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:

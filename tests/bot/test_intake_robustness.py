@@ -59,7 +59,7 @@ async def test_wrong_phone_numbers_are_refused_politely(app) -> None:
         reply = await chat.say(wrong)
         assert "号码好像不对" in reply
     await chat.say("0575-87654321")
-    assert "请核对" in chat.text and "057******4321" in chat.text
+    assert "请核对" in chat.text and "0575-****4321" in chat.text
 
 
 async def test_long_account_is_kept_up_to_the_limit(app) -> None:
@@ -171,7 +171,7 @@ async def test_talk_to_a_person_records_a_callback_and_continues(app) -> None:
     async with app.db.sessions() as session:
         request = (await session.scalars(select(CallbackRequest))).one()
         assert request.phone == "13811112222"
-        assert request.organization is not None or request.organization_id is not None
+        assert request.organization_id is not None
 
 
 async def test_threat_of_violence_gets_emergency_advice_at_once(app) -> None:

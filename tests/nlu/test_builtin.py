@@ -75,8 +75,27 @@ def test_unreadable_cache_is_retrained(data_dir: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["你好", "您好啊", "在不在", "谢谢", "再见", "嗯嗯", "好的", "今天天气怎么样", "给我讲个故事吧",
-     "1", "2", "👍", "??", "", "   ", "离婚", "欠钱", "ok", "asdfgh qwerty"],
+    [
+        "你好",
+        "您好啊",
+        "在不在",
+        "谢谢",
+        "再见",
+        "嗯嗯",
+        "好的",
+        "今天天气怎么样",
+        "给我讲个故事吧",
+        "1",
+        "2",
+        "👍",
+        "??",
+        "",
+        "   ",
+        "离婚",
+        "欠钱",
+        "ok",
+        "asdfgh qwerty",
+    ],
 )
 def test_greetings_chitchat_and_short_inputs_are_not_disputes(nlu: BuiltinNlu, text: str) -> None:
     result = nlu.parse_sync(text)
@@ -88,8 +107,13 @@ def test_greetings_chitchat_and_short_inputs_are_not_disputes(nlu: BuiltinNlu, t
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("你好 在吗", "greet"), ("谢谢你们", "thanks"), ("我的调解进度怎么样了", "check_status"),
-     ("明天天气好不好", "out_of_scope"), ("拜拜", "goodbye")],
+    [
+        ("你好 在吗", "greet"),
+        ("谢谢你们", "thanks"),
+        ("我的调解进度怎么样了", "check_status"),
+        ("明天天气好不好", "out_of_scope"),
+        ("拜拜", "goodbye"),
+    ],
 )
 def test_dialogue_intents(nlu: BuiltinNlu, text: str, intent: str) -> None:
     assert nlu.classify(text).intent.name == intent
@@ -137,8 +161,9 @@ def test_decision_rule_thresholds_and_mass() -> None:
     # The same probabilities in a very short message: disputes excluded, greet renormalised.
     short = decide(space, np.array([0.3, 0.3, 0.4, 0.0]), short=True, thresholds=Thresholds(0.5))
     assert short.intent.name == "greet" and short.intent.confidence == 1.0
-    unsure = decide(space, np.array([0.2, 0.2, 0.35, 0.25]), short=False,
-                    thresholds=Thresholds(0.5))
+    unsure = decide(
+        space, np.array([0.2, 0.2, 0.35, 0.25]), short=False, thresholds=Thresholds(0.5)
+    )
     assert unsure.intent.name == FALLBACK and unsure.category.name == "other"
     assert [r.name for r in unsure.ranking] == ["labour", "neighbour"]
 
@@ -179,23 +204,32 @@ def test_report_documents_calibration(nlu: BuiltinNlu) -> None:
 def test_entities_and_risk_are_delegated(nlu: BuiltinNlu, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
 
-    def fake_extract(text: str, *, gazetteer: Any = None, today: date | None = None
-                     ) -> list[Entity]:
+    def fake_extract(
+        text: str, *, gazetteer: Any = None, today: date | None = None
+    ) -> list[Entity]:
         calls.append({"text": text, "gazetteer": gazetteer, "today": today})
         return [Entity("amount", "两万", 20000, 4, 6)]
 
-    monkeypatch.setitem(backend_module._OPTIONAL, ("nlu.entities", "extract_entities"),
-                        fake_extract)
-    monkeypatch.setitem(backend_module._OPTIONAL, ("nlu.risk", "assess_risk"),
-                        lambda text: Risk("high", ("threat",)))
+    monkeypatch.setitem(
+        backend_module._OPTIONAL, ("nlu.entities", "extract_entities"), fake_extract
+    )
+    monkeypatch.setitem(
+        backend_module._OPTIONAL,
+        ("nlu.risk", "assess_risk"),
+        lambda text: Risk("high", ("threat",)),
+    )
     gazetteer = object()
-    parser = BuiltinNlu(nlu.model, gazetteer=gazetteer,  # type: ignore[arg-type]
-                        today_fn=lambda: date(2024, 5, 1))
+    parser = BuiltinNlu(
+        nlu.model,
+        gazetteer=gazetteer,  # type: ignore[arg-type]
+        today_fn=lambda: date(2024, 5, 1),
+    )
     result = parser.parse_sync("他欠我两万 我要砍他")
     assert result.entity_values("amount") == [20000]
     assert result.risk.level == "high"
-    assert calls == [{"text": "他欠我两万 我要砍他", "gazetteer": gazetteer,
-                      "today": date(2024, 5, 1)}]
+    assert calls == [
+        {"text": "他欠我两万 我要砍他", "gazetteer": gazetteer, "today": date(2024, 5, 1)}
+    ]
 
 
 def test_failing_extractor_does_not_fail_the_parse(

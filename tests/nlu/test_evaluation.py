@@ -16,8 +16,14 @@ ANSWERS = {
     "e": ("nlu_fallback", "other"),
     "f": ("report_dispute", "neighbour"),
 }
-ITEMS = [("a", "labour"), ("b", "labour"), ("c", "debt_contract"), ("d", "greet"),
-         ("e", "out_of_scope"), ("f", "greet")]
+ITEMS = [
+    ("a", "labour"),
+    ("b", "labour"),
+    ("c", "debt_contract"),
+    ("d", "greet"),
+    ("e", "out_of_scope"),
+    ("f", "greet"),
+]
 
 
 def fake_parse(text: str) -> ParseResult:
@@ -32,12 +38,24 @@ def test_metrics_match_hand_computation() -> None:
     # Right: a, c, d, e (nlu_fallback counts as out_of_scope). f is scored by its intent.
     assert report["accuracy"] == pytest.approx(4 / 6)
     per = report["per_label"]
-    assert per["labour"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3),
-                             "support": 2}
-    assert per["debt_contract"] == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3),
-                                    "support": 1}
-    assert per["greet"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3),
-                            "support": 2}
+    assert per["labour"] == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": pytest.approx(2 / 3),
+        "support": 2,
+    }
+    assert per["debt_contract"] == {
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": pytest.approx(2 / 3),
+        "support": 1,
+    }
+    assert per["greet"] == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": pytest.approx(2 / 3),
+        "support": 2,
+    }
     assert per["out_of_scope"]["f1"] == 1.0
     # Predicted but never gold: listed, support 0, not part of the macro average.
     assert per["report_dispute"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
@@ -67,8 +85,11 @@ def test_empty_input_is_an_error() -> None:
 
 def test_read_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
-    path.write_text('{"text": "老板欠薪", "label": "labour", "extra": 1}\n\n'
-                    '{"text": "你好", "label": "greet"}\n', encoding="utf-8")
+    path.write_text(
+        '{"text": "老板欠薪", "label": "labour", "extra": 1}\n\n'
+        '{"text": "你好", "label": "greet"}\n',
+        encoding="utf-8",
+    )
     assert read_jsonl(path) == [("老板欠薪", "labour"), ("你好", "greet")]
     path.write_text('{"text": "x"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"items\.jsonl:1"):

@@ -44,7 +44,7 @@ def test_annotation_offsets_and_values() -> None:
         ("person", 11, 13, "zhang_san", "张三"),
     ]
     for span in spans:
-        assert text[span.start:span.end] == span.text
+        assert text[span.start : span.end] == span.text
 
 
 def test_role_group_and_plain_brackets() -> None:
@@ -57,14 +57,17 @@ def test_role_group_and_plain_brackets() -> None:
 
 
 def test_examples_keep_source_lines_and_entities(tmp_path: Path) -> None:
-    path = write(tmp_path, """version: "3.1"
+    path = write(
+        tmp_path,
+        """version: "3.1"
 nlu:
 - intent: dispute_labour
   examples: |
     - 老板欠我工资
 
     - [包工头]{"entity": "party_role", "value": "contractor"}跑了
-""")
+""",
+    )
     data = load_file(path)
     assert [e.text for e in data.examples] == ["老板欠我工资", "包工头跑了"]
     assert data.examples[0].source == f"{path}:5"
@@ -83,34 +86,43 @@ def test_synonyms_lookups_and_regexes() -> None:
 
 
 def test_list_style_examples(tmp_path: Path) -> None:
-    path = write(tmp_path, """version: "3.1"
+    path = write(
+        tmp_path,
+        """version: "3.1"
 nlu:
 - intent: greet
   examples:
   - text: 你好
   - 在吗
-""")
+""",
+    )
     assert [e.text for e in load_file(path).examples] == ["你好", "在吗"]
 
 
 def test_conflicting_texts_are_reported(tmp_path: Path) -> None:
-    write(tmp_path, """nlu:
+    write(
+        tmp_path,
+        """nlu:
 - intent: greet
   examples: |
     - 你好
 - intent: thanks
   examples: |
     - 你好
-""")
+""",
+    )
     assert load_training_data(tmp_path).conflicts() == {"你好": ["greet", "thanks"]}
 
 
 @pytest.mark.parametrize(
     ("body", "line", "fragment"),
     [
-        ('nlu:\n- intent: x\n  examples: |\n    - ok\n    - [商家]{merchant}不退\n', 5, "JSON"),
-        ("nlu:\n- intent: x\n  examples: |\n    - ok\n    - [老板](party_role 欠钱\n", 5,
-         "malformed"),
+        ("nlu:\n- intent: x\n  examples: |\n    - ok\n    - [商家]{merchant}不退\n", 5, "JSON"),
+        (
+            "nlu:\n- intent: x\n  examples: |\n    - ok\n    - [老板](party_role 欠钱\n",
+            5,
+            "malformed",
+        ),
         ("nlu:\n- intent: x\n  examples: |\n    - ok\n    not a list item\n", 5, "- example"),
         ("nlu:\n- intent: x\n", 2, "no `examples:`"),
         ("nlu:\n- intent: x\n  exemples: |\n    - a\n", 2, "unknown key"),

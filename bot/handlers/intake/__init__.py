@@ -7,9 +7,9 @@ The state diagram is in docs/conversations/intake.md.
 
 from __future__ import annotations
 
-from bot.flows import Step, register
+from bot.flows import RESUME_KEY, Step, register
 from bot.handlers.intake import category, facts, opening, place, summary
-from bot.handlers.intake.draft import DRAFT_KEY, FLOW
+from bot.handlers.intake.draft import FLOW
 from bot.turn import Turn
 
 STEPS: dict[str, Step] = {
@@ -34,7 +34,9 @@ register(FLOW, STEPS)
 
 
 def has_draft(turn: Turn) -> bool:
-    return turn.conversation.flow == FLOW and DRAFT_KEY in turn.data
+    """A report is under way (or suspended for a side trip such as /cancel)."""
+    suspended = turn.data.get(RESUME_KEY) or [None]
+    return FLOW in (turn.conversation.flow, suspended[0])
 
 
 async def begin_report(turn: Turn, initial_text: str | None = None) -> None:

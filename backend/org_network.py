@@ -1,0 +1,208 @@
+"""The county's mediation network (config/organizations.yaml) as a validated, frozen tree.
+
+Pure (PyYAML + dataclasses, no database) so routing, the gazetteer and tests use it directly;
+`jiefen orgs load` syncs it into the case store. All problems are reported at once, each with
+its line ("organizations.yaml:42: mediator 'm_x' refers to unknown organisation 'foo'"): the
+file is edited by hand, and one rerun per mistake would be tedious. The reading and checking
+live in backend/org_network_loader.py; this module is the model and its lookups.
+
+Schema, version 1 (annotated in the file's header comment); codes are lowercase ascii, unique:
+    county: {code, name, name_en, timezone}
+    towns: [{code, name, name_en, kind: town|street, aliases?, tribunal,
+             villages: [{code: <town>.<x>, name, name_en, kind: village|community, aliases?,
+                         liaison_judge}]}]
+    organizations: [{code, name, name_en, kind, trade?, covers?}]   # all tier county
+    mediators: [{code, name, organization, role, skills?, languages?, on_duty?, phone?}]
+Kinds: county_mediation_centre (exactly one), trade_committee (trade: traffic|medical|labour|
+property|family; one each), administrative_centre (at most one), court_tribunal (covers: towns;
+each town covered once, by the tribunal it names). Derived, never listed: `<town>.centre`
+(town_mediation_centre, parent the county centre) and `<village>.committee`
+(village_mediation_committee, parent its town centre). Judges sit at tribunals, grid workers
+at village committees; a village's liaison_judge is a judge of the tribunal covering its town.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlu.types import GazetteerEntry
+
+TOWN_KINDS = ("town", "street")
+VILLAGE_KINDS = ("village", "community")
+EXPLICIT_KINDS = (
+    "county_mediation_centre",
+    "trade_committee",
+    "administrative_centre",
+    "court_tribunal",
+)
+TRADES = ("traffic", "medical", "labour", "property", "family")
+ROLES = ("mediator", "admin", "supervisor", "judge", "grid_worker")
+CASE_ROLES = ("mediator", "admin", "judge")  # the roles that take cases
+
+
+class NetworkError(ValueError):
+    """Every problem found in the file, each "<file>:<line>: <message>", in line order."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        super().__init__(
+            f"{len(self.errors)} error(s) in the organisation network:\n"
+            + "\n".join(f"  {e}" for e in self.errors)
+        )
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    name_en: str
+    kind: str  # town | street | village | community
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Town(Place):
+    tribunal_code: str
+    village_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Village(Place):
+    town_code: str
+    liaison_judge_code: str
+
+
+@dataclass(frozen=True)
+class County:
+    code: str
+    name: str
+    name_en: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class OrgDef:
+    """An organisation as configured (*Def* keeps it apart from models.Organization)."""
+
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    tier: str  # village | town | county
+    parent_code: str | None = None
+    town_code: str | None = None
+    village_code: str | None = None
+    trade: str | None = None
+    covers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediatorDef:
+    code: str
+    name: str
+    organization_code: str
+    role: str
+    skills: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("zh",)
+    on_duty: bool = True
+    phone: str | None = None  # digits only
+
+
+@dataclass(frozen=True)
+class OrgNetwork:
+    """The validated network. Lookups by code raise KeyError: callers hold codes from here."""
+
+    county: County
+    towns: tuple[Town, ...]
+    villages: tuple[Village, ...]
+    organizations: tuple[OrgDef, ...]
+    mediators: tuple[MediatorDef, ...]
+    _by_code: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Codes are unique across the file, so one index serves every kind of item.
+        every = (*self.towns, *self.villages, *self.organizations, *self.mediators)
+        object.__setattr__(self, "_by_code", {x.code: x for x in every})
+
+    def _get(self, code: str, cls: type[Any]) -> Any:
+        if not isinstance(found := self._by_code.get(code), cls):
+            raise KeyError(f"no {cls.__name__} with code {code!r}")
+        return found
+
+    def town(self, code: str) -> Town:
+        return self._get(code, Town)
+
+    def village(self, code: str) -> Village:
+        return self._get(code, Village)
+
+    def villages_of(self, town_code: str) -> tuple[Village, ...]:
+        return tuple(self.village(c) for c in self.town(town_code).village_codes)
+
+    def organization(self, code: str) -> OrgDef:
+        return self._get(code, OrgDef)
+
+    def mediator(self, code: str) -> MediatorDef:
+        return self._get(code, MediatorDef)
+
+    def county_centre(self) -> OrgDef:
+        return next(o for o in self.organizations if o.kind == "county_mediation_centre")
+
+    def town_centre(self, town_code: str) -> OrgDef:
+        return self.organization(f"{self.town(town_code).code}.centre")
+
+    def village_committee(self, village_code: str) -> OrgDef:
+        return self.organization(f"{self.village(village_code).code}.committee")
+
+    def trade_committee(self, trade: str) -> OrgDef | None:
+        """None when the county has no committee for the trade: routing falls through."""
+        return next((o for o in self.organizations if o.trade == trade), None)
+
+    def administrative_centre(self) -> OrgDef | None:
+        return next((o for o in self.organizations if o.kind == "administrative_centre"), None)
+
+    def tribunal_for_town(self, town_code: str) -> OrgDef:
+        return self.organization(self.town(town_code).tribunal_code)
+
+    def escalation_path(self, code: str) -> tuple[OrgDef, ...]:
+        """The organisation and the tiers above it: village committee, town centre, county."""
+        path = [self.organization(code)]
+        while (parent := path[-1].parent_code) is not None:
+            path.append(self.organization(parent))
+        return tuple(path)
+
+    def mediators_of(
+        self, org_code: str, *, on_duty_only: bool = False, roles: tuple[str, ...] = ROLES
+    ) -> tuple[MediatorDef, ...]:
+        return tuple(
+            m
+            for m in self.mediators
+            if m.organization_code == org_code
+            and m.role in roles
+            and (m.on_duty or not on_duty_only)
+        )
+
+    def liaison_judge(self, village_code: str) -> MediatorDef:
+        return self.mediator(self.village(village_code).liaison_judge_code)
+
+    def gazetteer_entries(self) -> list[GazetteerEntry]:
+        """Towns/streets as kind "town", villages/communities as "village": the NLU's kinds."""
+        return [
+            GazetteerEntry(
+                p.code,
+                p.name,
+                "village" if isinstance(p, Village) else "town",
+                p.town_code if isinstance(p, Village) else None,
+                p.aliases,
+            )
+            for t in self.towns
+            for p in (t, *self.villages_of(t.code))
+        ]
+
+
+def load_network(path: Path) -> OrgNetwork:
+    """Read and validate the file; raise NetworkError listing every problem found."""
+    from backend.org_network_loader import read_network  # it builds the types defined here
+
+    return read_network(path)
