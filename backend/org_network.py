@@ -3,8 +3,9 @@
 Pure (PyYAML + dataclasses, no database) so routing, the gazetteer and tests use it directly;
 `jiefen orgs load` syncs it into the case store. All problems are reported at once, each with
 its line ("organizations.yaml:42: mediator 'm_x' refers to unknown organisation 'foo'"): the
-file is edited by hand, and one rerun per mistake would be tedious. The reading and checking
-live in backend/org_network_loader.py; this module is the model and its lookups.
+file is edited by hand, and one rerun per mistake would be tedious. This module is the model:
+types, lookups, the schema as data (SCHEMA) and the derivation rule; the reading and
+checking live in backend/org_network_loader.py.
 
 Schema, version 1 (annotated in the file's header comment); codes are lowercase ascii, unique:
     county: {code, name, name_en, timezone}
@@ -23,11 +24,14 @@ at village committees; a village's liaison_judge is a judge of the tribunal cove
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
-from nlu.types import GazetteerEntry
+from nlu.types import CATEGORIES, GazetteerEntry
 
 TOWN_KINDS = ("town", "street")
 VILLAGE_KINDS = ("village", "community")
@@ -40,6 +44,9 @@ EXPLICIT_KINDS = (
 TRADES = ("traffic", "medical", "labour", "property", "family")
 ROLES = ("mediator", "admin", "supervisor", "judge", "grid_worker")
 CASE_ROLES = ("mediator", "admin", "judge")  # the roles that take cases
+ROLE_HOME = {"judge": "court_tribunal", "grid_worker": "village_mediation_committee"}
+# Routing picks these by kind (and trade), so the county has one of each (per trade).
+SINGLE_KINDS = ("county_mediation_centre", "administrative_centre", "trade_committee")
 
 
 class NetworkError(ValueError):
@@ -199,6 +206,117 @@ class OrgNetwork:
             for t in self.towns
             for p in (t, *self.villages_of(t.code))
         ]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One key of an item. kind: str, list (of str), bool, items (a list of mappings, each
+    read on its own) or any; check: the allowed values, a regex to match, or a predicate;
+    attr: the dataclass field it fills when not named like the key."""
+
+    kind: str = "str"
+    required: bool = True
+    check: tuple[str, ...] | re.Pattern[str] | Callable[[str], bool] | None = None
+    hint: str = ""
+    default: Any = None
+    attr: str = ""
+
+
+_TEXT = FieldSpec()
+_CODE = FieldSpec(check=re.compile(r"[a-z][a-z0-9_]*"), hint="lowercase ascii, no dots")
+_OPTIONAL_LIST = FieldSpec("list", required=False, default=())
+_NAMED = {"code": _CODE, "name": _TEXT, "name_en": _TEXT}
+SCHEMA: dict[str, dict[str, FieldSpec]] = {
+    "file": {
+        "version": FieldSpec("any"),
+        "county": FieldSpec("any"),
+        **dict.fromkeys(("towns", "organizations", "mediators"), FieldSpec("items")),
+    },
+    "county": {
+        **_NAMED,
+        "timezone": FieldSpec(
+            check=lambda zone: zone in available_timezones(), hint="an IANA zone"
+        ),
+    },
+    "town": {
+        **_NAMED,
+        "kind": FieldSpec(check=TOWN_KINDS),
+        "aliases": _OPTIONAL_LIST,
+        "tribunal": FieldSpec(attr="tribunal_code"),
+        "villages": FieldSpec("items"),
+    },
+    "village": {
+        **_NAMED,
+        "code": FieldSpec(
+            check=re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*"),
+            hint="<town code>.<lowercase ascii>",
+        ),
+        "kind": FieldSpec(check=VILLAGE_KINDS),
+        "aliases": _OPTIONAL_LIST,
+        "liaison_judge": FieldSpec(attr="liaison_judge_code"),
+    },
+    "organisation": {
+        **_NAMED,
+        "kind": FieldSpec(check=EXPLICIT_KINDS),
+        "trade": FieldSpec(required=False, check=TRADES),
+        "covers": _OPTIONAL_LIST,
+    },
+    "mediator": {
+        "code": _CODE,
+        "name": _TEXT,
+        "organization": FieldSpec(attr="organization_code"),
+        "role": FieldSpec(check=ROLES),
+        "skills": FieldSpec("list", False, CATEGORIES, "not in nlu.types.CATEGORIES", ()),
+        "languages": FieldSpec(
+            "list",
+            False,
+            re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*"),
+            "like zh, en, zh-wuu",
+            ("zh",),
+        ),
+        "on_duty": FieldSpec("bool", required=False, default=True),
+        "phone": FieldSpec(
+            required=False,
+            check=re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}"),
+            hint="a quoted mobile like 13900001234 or 0575-87001234",
+        ),
+    },
+}
+
+
+def derived_organizations(
+    towns: list[Town], villages: list[Village], county_centre: str | None
+) -> list[OrgDef]:
+    """Every town has a mediation centre and every village a committee; they are never listed
+    in the file, so a new village cannot be forgotten."""
+    by_code = {v.code: v for v in villages}
+    out: list[OrgDef] = []
+    for t in towns:
+        out.append(
+            OrgDef(
+                f"{t.code}.centre",
+                f"{t.name}人民调解中心",
+                f"{t.name_en} Mediation Centre",
+                "town_mediation_centre",
+                "town",
+                parent_code=county_centre,
+                town_code=t.code,
+            )
+        )
+        out.extend(
+            OrgDef(
+                f"{v.code}.committee",
+                f"{t.name}{v.name}人民调解委员会",
+                f"{t.name_en} {v.name_en} People's Mediation Committee",
+                "village_mediation_committee",
+                "village",
+                parent_code=f"{t.code}.centre",
+                town_code=t.code,
+                village_code=v.code,
+            )
+            for v in (by_code[c] for c in t.village_codes)
+        )
+    return out
 
 
 def load_network(path: Path) -> OrgNetwork:

@@ -8,33 +8,15 @@ data, which is read item by item against a small declarative spec. A loc (a path
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import available_timezones
 
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from backend.org_network import (
-    EXPLICIT_KINDS,
-    ROLES,
-    TOWN_KINDS,
-    TRADES,
-    VILLAGE_KINDS,
-    County,
-    MediatorDef,
-    NetworkError,
-    OrgDef,
-    OrgNetwork,
-    Town,
-    Village,
-)
-from nlu.types import CATEGORIES
-
-_ROLE_HOME = {"judge": "court_tribunal", "grid_worker": "village_mediation_committee"}
-_SINGLE_KINDS = ("county_mediation_centre", "administrative_centre", "trade_committee")  # per trade
+from backend import org_network as net
+from backend.org_network import County, MediatorDef, OrgDef, OrgNetwork, Town, Village
 
 
 def read_network(path: Path) -> OrgNetwork:
@@ -45,7 +27,7 @@ def read_network(path: Path) -> OrgNetwork:
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise NetworkError(
+        raise net.NetworkError(
             [
                 f"{path.name}:{mark.line + 1 if mark else 1}: invalid YAML: "
                 f"{getattr(exc, 'problem', None) or exc}"
@@ -54,85 +36,10 @@ def read_network(path: Path) -> OrgNetwork:
     finally:
         loader.dispose()
     if root is None:
-        raise NetworkError([f"{path.name}:1: the file is empty"])
+        raise net.NetworkError([f"{path.name}:1: the file is empty"])
     return _Loader(path.name, root, data).load()
 
 
-@dataclass(frozen=True)
-class _Field:
-    """How a key is read. kind: str, list (of str), bool, items (a list of mappings, read on
-    their own) or any; check: the allowed values, a regex to match, or a predicate."""
-
-    kind: str = "str"
-    required: bool = True
-    check: tuple[str, ...] | re.Pattern[str] | Callable[[str], bool] | None = None
-    hint: str = ""
-
-
-_CODE = _Field(check=re.compile(r"[a-z][a-z0-9_]*"), hint="lowercase ascii, no dots")
-_ALIASES = _Field("list", required=False)
-_SPECS: dict[str, dict[str, _Field]] = {
-    "file": {
-        "version": _Field("any"),
-        "county": _Field("any"),
-        "towns": _Field("items"),
-        "organizations": _Field("items"),
-        "mediators": _Field("items"),
-    },
-    "county": {
-        "code": _CODE,
-        "name": _Field(),
-        "name_en": _Field(),
-        "timezone": _Field(
-            check=lambda zone: zone in available_timezones(), hint="an IANA zone like Asia/Shanghai"
-        ),
-    },
-    "town": {
-        "code": _CODE,
-        "name": _Field(),
-        "name_en": _Field(),
-        "kind": _Field(check=TOWN_KINDS),
-        "aliases": _ALIASES,
-        "tribunal": _Field(),
-        "villages": _Field("items"),
-    },
-    "village": {
-        "code": _Field(
-            check=re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*"),
-            hint="<town code>.<lowercase ascii>",
-        ),
-        "name": _Field(),
-        "name_en": _Field(),
-        "kind": _Field(check=VILLAGE_KINDS),
-        "aliases": _ALIASES,
-        "liaison_judge": _Field(),
-    },
-    "organisation": {
-        "code": _CODE,
-        "name": _Field(),
-        "name_en": _Field(),
-        "kind": _Field(check=EXPLICIT_KINDS),
-        "trade": _Field(required=False, check=TRADES),
-        "covers": _Field("list", required=False),
-    },
-    "mediator": {
-        "code": _CODE,
-        "name": _Field(),
-        "organization": _Field(),
-        "role": _Field(check=ROLES),
-        "skills": _Field("list", False, CATEGORIES, "not in nlu.types.CATEGORIES"),
-        "languages": _Field(
-            "list", False, re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*"), "like zh, en, zh-wuu"
-        ),
-        "on_duty": _Field("bool", required=False),
-        "phone": _Field(
-            required=False,
-            check=re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}"),
-            hint="a quoted mobile like 13900001234 or 0575-87001234",
-        ),
-    },
-}
-_DEFAULTS: dict[str, Any] = {"str": None, "list": (), "bool": True, "items": None, "any": None}
 _Loc = tuple[str | int, ...]  # a path into the data, like ("mediators", 3, "role")
 _T = TypeVar("_T")
 
@@ -142,6 +49,12 @@ def _dig(data: Any, loc: _Loc) -> Any:
         ok = isinstance(data, list) and isinstance(step, int) and step < len(data)
         data = data.get(step) if isinstance(data, dict) else data[step] if ok else None
     return data
+
+
+def _make(cls: type[_T], values: dict[str, Any], **extra: Any) -> _T:
+    """A model dataclass from a record's values (its own fields only); `extra` overrides."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**({k: v for k, v in values.items() if k in names} | extra))
 
 
 class _Loader:
@@ -198,24 +111,24 @@ class _Loader:
             self.claim(code, (*loc, "code"))
             if derived:
                 self.claim(code + derived, loc, f" by the {derived[1:]} of {label}")
-        spec = _SPECS[what]
+        spec = net.SCHEMA[what]
         for key in raw.keys() - spec.keys():
             self.error((*loc, key), f"{label}: unknown key '{key}'")
         for key in (k for k, f in spec.items() if f.required and k not in raw):
             self.error(loc, f"{label}: missing '{key}'")
-        return {
-            k: self.value(raw[k], f, (*loc, k), label, k) if k in raw else _DEFAULTS[f.kind]
+        return {  # keyed by the dataclass field each value fills
+            f.attr or k: self.value(raw[k], f, (*loc, k), label, k) if k in raw else f.default
             for k, f in spec.items()
         }
 
-    def value(self, value: Any, f: _Field, loc: _Loc, label: str, key: str) -> Any:
+    def value(self, value: Any, f: net.FieldSpec, loc: _Loc, label: str, key: str) -> Any:
         """The value read per `f`, or None after reporting what is wrong with it."""
         if f.kind in ("list", "items") and not isinstance(value, list):
             return self.error(loc, f"{label}: '{key}' must be a list")
         if f.kind in ("items", "any"):
             return value
         if f.kind == "list":
-            item = _Field(check=f.check, hint=f.hint)
+            item = net.FieldSpec(check=f.check, hint=f.hint)
             return tuple(self.value(v, item, (*loc, i), label, key) for i, v in enumerate(value))
         if f.kind == "bool":
             if isinstance(value, bool):
@@ -257,16 +170,8 @@ class _Loader:
             if t["villages"] == []:
                 self.error((*loc, "villages"), f"town '{t['code']}': needs at least one village")
             own = [
-                Village(
-                    v["code"],
-                    v["name"],
-                    v["name_en"],
-                    v["kind"],
-                    v["aliases"],
-                    t["code"],
-                    v["liaison_judge"],
-                )
-                for v_loc, v in self.records((*loc, "villages"), "village", ".committee")
+                _make(Village, v, town_code=t["code"])
+                for _, v in self.records((*loc, "villages"), "village", ".committee")
             ]
             for v in own:
                 if not v.code.startswith(f"{t['code']}."):
@@ -275,57 +180,30 @@ class _Loader:
                         f"village '{v.code}': code must be '{t['code']}.<name>'",
                     )
             villages += own
-            towns.append(
-                Town(
-                    t["code"],
-                    t["name"],
-                    t["name_en"],
-                    t["kind"],
-                    t["aliases"],
-                    t["tribunal"],
-                    tuple(v.code for v in own),
-                )
-            )
-        orgs = [
-            OrgDef(
-                o["code"],
-                o["name"],
-                o["name_en"],
-                o["kind"],
-                "county",
-                trade=o["trade"],
-                covers=o["covers"],
-            )
-            for _, o in self.records(("organizations",), "organisation")
-        ]
+            towns.append(_make(Town, t, village_codes=tuple(v.code for v in own)))
+        organizations = self.records(("organizations",), "organisation")
+        orgs = [_make(OrgDef, o, tier="county") for _, o in organizations]
         mediators = [
-            MediatorDef(
-                m["code"],
-                m["name"],
-                m["organization"],
-                m["role"],
-                m["skills"],
-                m["languages"] or ("zh",),
-                m["on_duty"],
-                m["phone"] and m["phone"].replace("-", ""),
-            )
+            _make(MediatorDef, m, phone=m["phone"] and m["phone"].replace("-", ""))
             for _, m in self.records(("mediators",), "mediator")
         ]
-        for o in (derived := _derived(towns, villages, orgs)):
+        centre = next((o.code for o in orgs if o.kind == "county_mediation_centre"), None)
+        derived = net.derived_organizations(towns, villages, centre)
+        for o in derived:
             self.where[o.code] = self.where[o.village_code or o.town_code or ""]
         self.check_organizations(orgs)
         covering = self.check_tribunals(towns, orgs)
         self.check_people(villages, orgs + derived, mediators, covering)
         self.check_names(towns, villages)
         if self.problems or c is None:
-            raise NetworkError(
+            raise net.NetworkError(
                 [
                     f"{self.filename}:{line}: {message}"
                     for line, message in sorted(self.problems, key=lambda p: p[0])
                 ]
             )
         return OrgNetwork(
-            County(c["code"], c["name"], c["name_en"], c["timezone"]),
+            _make(County, c),
             tuple(towns),
             tuple(villages),
             tuple(orgs + derived),
@@ -353,7 +231,7 @@ class _Loader:
         singles: dict[tuple[str, str | None], str] = {}
         for o in orgs:
             if (
-                o.kind in _SINGLE_KINDS
+                o.kind in net.SINGLE_KINDS
                 and (first := singles.setdefault((o.kind, o.trade), o.code)) != o.code
             ):
                 err(
@@ -420,7 +298,7 @@ class _Loader:
                 f"mediator '{m.code}'",
                 "organisation",
             )
-            if org and (home := _ROLE_HOME.get(m.role or "")) and org.kind != home:
+            if org and (home := net.ROLE_HOME.get(m.role or "")) and org.kind != home:
                 err(
                     at(m.code, "role"),
                     f"mediator '{m.code}': a {m.role} belongs to a {home}, not to '{org.code}'",
@@ -449,36 +327,3 @@ class _Loader:
                         self.at(p.code),
                         f"'{p.code}': name or alias '{name}' is already used by '{owner}'",
                     )
-
-
-def _derived(towns: list[Town], villages: list[Village], explicit: list[OrgDef]) -> list[OrgDef]:
-    """Every town gets a mediation centre and every village a committee, never listed."""
-    county = next((o.code for o in explicit if o.kind == "county_mediation_centre"), None)
-    by_code = {v.code: v for v in villages}
-    out: list[OrgDef] = []
-    for t in towns:
-        out.append(
-            OrgDef(
-                f"{t.code}.centre",
-                f"{t.name}人民调解中心",
-                f"{t.name_en} Mediation Centre",
-                "town_mediation_centre",
-                "town",
-                county,
-                t.code,
-            )
-        )
-        out.extend(
-            OrgDef(
-                f"{v.code}.committee",
-                f"{t.name}{v.name}人民调解委员会",
-                f"{t.name_en} {v.name_en} People's Mediation Committee",
-                "village_mediation_committee",
-                "village",
-                f"{t.code}.centre",
-                t.code,
-                v.code,
-            )
-            for v in (by_code[c] for c in t.village_codes)
-        )
-    return out

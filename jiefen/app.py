@@ -16,6 +16,7 @@ from bot.engine import Dialogue
 from bot.i18n import Texts
 from bot.places import PlaceDirectory
 from bot.turn import DialogueConfig, DialogueServices
+from jiefen.nlu_factory import create_nlu
 from jiefen.settings import Settings
 from nlu.types import NluBackend
 
@@ -44,15 +45,11 @@ async def open_store(settings: Settings) -> Database:
     return db
 
 
-def create_nlu(settings: Settings, places: PlaceDirectory, clock: Clock) -> NluBackend:
-    from nlu.builtin import BuiltinNlu
-
+def _nlu_for(settings: Settings, places: PlaceDirectory, clock: Clock) -> NluBackend:
     def today() -> date:
         return clock.now().astimezone(ZoneInfo(settings.timezone)).date()
 
-    return BuiltinNlu.load(
-        settings.nlu_data_dir, settings.nlu_cache_dir, gazetteer=places.gazetteer, today_fn=today
-    )
+    return create_nlu(settings, places.gazetteer, today)
 
 
 async def build_app(
@@ -64,7 +61,7 @@ async def build_app(
         if await load_organizations_if_empty(session, settings.organizations_path):
             log.info("loaded the organisation network from %s", settings.organizations_path)
         places = PlaceDirectory(await list_places(session))
-    nlu = nlu or create_nlu(settings, places, clock)
+    nlu = nlu or _nlu_for(settings, places, clock)
     config = DialogueConfig(
         notice_version=settings.privacy_notice_version,
         description_max_chars=settings.description_max_chars,

@@ -173,5 +173,13 @@ def cases_show(number: str, as_json: bool, reveal: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+def _register_subcommands() -> None:
+    from jiefen.cli_nlu import nlu
+
+    main.add_command(nlu)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     main()

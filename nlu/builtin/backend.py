@@ -7,7 +7,6 @@ next start and an unchanged data dir loads in a fraction of a second.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import tempfile
@@ -19,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import joblib
 
+from nlu.annotate import Annotator
 from nlu.builtin.decision import Decision
 from nlu.builtin.model import BuiltinModel
 from nlu.training_data import MODEL_VERSION, data_fingerprint, load_training_data
-from nlu.types import Entity, ParseResult, Risk
+from nlu.types import ParseResult
 
 if TYPE_CHECKING:
     from nlu.builtin.training import TrainConfig
@@ -55,6 +55,7 @@ class BuiltinNlu:
         self.model = model
         self.gazetteer = gazetteer
         self.today_fn = today_fn
+        self.annotator = Annotator(gazetteer, today_fn)
         self.fingerprint = fingerprint
         self.loaded_from_cache = False
 
@@ -125,52 +126,13 @@ class BuiltinNlu:
             intent=decision.intent,
             category=decision.category,
             category_ranking=decision.ranking,
-            entities=self._entities(text),
-            risk=self._risk(text),
+            entities=self.annotator.entities(text),
+            risk=self.annotator.risk(text),
             backend=self.name,
         )
 
     async def parse(self, text: str) -> ParseResult:
         return self.parse_sync(text)
-
-    def _entities(self, text: str) -> tuple[Entity, ...]:
-        extract = _optional("nlu.entities", "extract_entities")
-        if extract is None:
-            return ()
-        today = self.today_fn() if self.today_fn else None
-        try:
-            return tuple(extract(text, gazetteer=self.gazetteer, today=today))
-        except Exception:  # a bad extractor must not cost the resident the whole turn
-            log.exception("entity extraction failed; continuing without entities")
-            return ()
-
-    def _risk(self, text: str) -> Risk:
-        assess = _optional("nlu.risk", "assess_risk")
-        if assess is None:
-            return Risk()
-        try:
-            return assess(text)
-        except Exception:
-            log.exception("risk assessment failed; reporting no risk")
-            return Risk()
-
-
-_OPTIONAL: dict[tuple[str, str], Any] = {}
-
-
-def _optional(module: str, attr: str) -> Any:
-    """`module.attr`, or None while that module does not exist yet (looked up once)."""
-    key = (module, attr)
-    if key not in _OPTIONAL:
-        try:
-            _OPTIONAL[key] = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
-            log.warning("%s is not available; parsing without it", module)
-            _OPTIONAL[key] = None
-    return _OPTIONAL[key]
-
 
 def _read_cache(path: Path, fingerprint: str) -> BuiltinModel | None:
     if not path.is_file():

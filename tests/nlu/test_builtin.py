@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import shutil
-import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +8,10 @@ import numpy as np
 import pytest
 
 from nlu.builtin import FALLBACK, REPORT_DISPUTE, BuiltinNlu, cache_path, training
-from nlu.builtin import backend as backend_module
 from nlu.builtin.decision import LabelSpace, Thresholds, decide
 from nlu.builtin.training import TrainConfig, make_pipeline, train_model
 from nlu.training_data import data_fingerprint, iter_labelled, load_training_data
-from nlu.types import CATEGORIES, Entity, ParseResult, Risk
+from nlu.types import CATEGORIES, ParseResult
 
 FIXTURE = Path(__file__).parent / "fixtures" / "data"
 REAL_DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
@@ -201,61 +198,14 @@ def test_report_documents_calibration(nlu: BuiltinNlu) -> None:
     assert report["fingerprint"] == data_fingerprint(FIXTURE)
 
 
-def test_entities_and_risk_are_delegated(nlu: BuiltinNlu, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-
-    def fake_extract(
-        text: str, *, gazetteer: Any = None, today: date | None = None
-    ) -> list[Entity]:
-        calls.append({"text": text, "gazetteer": gazetteer, "today": today})
-        return [Entity("amount", "两万", 20000, 4, 6)]
-
-    monkeypatch.setitem(
-        backend_module._OPTIONAL, ("nlu.entities", "extract_entities"), fake_extract
-    )
-    monkeypatch.setitem(
-        backend_module._OPTIONAL,
-        ("nlu.risk", "assess_risk"),
-        lambda text: Risk("high", ("threat",)),
-    )
-    gazetteer = object()
-    parser = BuiltinNlu(
-        nlu.model,
-        gazetteer=gazetteer,  # type: ignore[arg-type]
-        today_fn=lambda: date(2024, 5, 1),
-    )
-    result = parser.parse_sync("他欠我两万 我要砍他")
+def test_parse_adds_normalised_entities_and_risk(nlu: BuiltinNlu) -> None:
+    result = nlu.parse_sync("他欠我两万 我要砍死他")
     assert result.entity_values("amount") == [20000]
     assert result.risk.level == "high"
-    assert calls == [
-        {"text": "他欠我两万 我要砍他", "gazetteer": gazetteer, "today": date(2024, 5, 1)}
-    ]
-
-
-def test_failing_extractor_does_not_fail_the_parse(
-    nlu: BuiltinNlu, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(text: str, **_: Any) -> list[Entity]:
-        raise RuntimeError("boom")
-
-    monkeypatch.setitem(backend_module._OPTIONAL, ("nlu.entities", "extract_entities"), broken)
-    assert nlu.parse_sync("老板欠我工资").entities == ()
-
-
-def test_classify_is_fast(nlu: BuiltinNlu) -> None:
-    texts = ["老板欠我三个月工资 人也找不到 电话也不接 我们十几个人怎么办"] * 200
-    timings = []
-    for text in texts:
-        started = time.perf_counter()
-        nlu.classify(text)
-        timings.append(time.perf_counter() - started)
-    assert np.percentile(timings, 99) < 0.010
 
 
 def test_real_training_data_trains_and_caches(tmp_path: Path) -> None:
     """The one test on the project's own data: it must load, train and make sense."""
-    if not any(REAL_DATA.glob("*.yml")):
-        pytest.skip("no training data yet")
     nlu = BuiltinNlu.load(REAL_DATA, tmp_path)
     assert nlu.report["cv_macro_f1"] >= 0.8
     assert BuiltinNlu.load(REAL_DATA, tmp_path).loaded_from_cache

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from nlu.gazetteer import Gazetteer
@@ -121,32 +119,14 @@ def test_find_places_ambiguous_name(gaz: Gazetteer) -> None:
     assert [e.value for e in gaz.find_places("大唐街道新村")] == ["datang", "datang.xincun"]
 
 
-def test_ten_thousand_entries_stay_fast() -> None:
+def test_ten_thousand_entries_still_match() -> None:
+    """Speed at this size is measured by bench/nlu_bench.py; here, only the answers."""
     syllables = "东南西北上下前后新老大小金银山水石林湖塘桥溪岭坑畈岙张王李赵陈杨吴周徐孙"
     entries = [town(f"t{i}", f"{syllables[i]}{syllables[i + 7]}镇") for i in range(20)]
     n = len(syllables)
     for i in range(10_000):
         name = syllables[i % n] + syllables[(i // n) % n] + syllables[(i // n // n) % n] + "村"
         entries.append(village(f"t{i % 20}.v{i}", name))
-    started = time.perf_counter()
     gaz = Gazetteer(entries)
-    build = time.perf_counter() - started
-    queries = [
-        "东南西村",
-        "东南",
-        "枫乔镇",
-        "我在东南西北村附近",
-        "今天天气不错",
-        "东南溪",
-        "张王李村",
-        "东南西",
-    ]
-    started = time.perf_counter()
-    for _ in range(50):
-        for q in queries:
-            gaz.match(q)
-        gaz.find_places("我家在东南西村，隔壁是张王李村的，前天吵起来了")
-    per_call = (time.perf_counter() - started) / (50 * (len(queries) + 1))
-    assert build < 5.0
-    assert per_call < 0.002  # typical calls take well under a millisecond
+    assert not gaz.match("今天天气不错")
     assert [e.code for e in gaz.match("东南西村")]
