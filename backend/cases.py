@@ -34,6 +34,7 @@ def _case_from_draft(draft: CaseDraft, resident: Resident, channel: str, number:
         started_text=draft.started_text,
         desired_outcome=draft.desired_outcome,
         channel=channel,
+        reported_by="self",
         risk_level=draft.risk_level,
         risk_reasons=list(draft.risk_reasons),
         resident_id=resident.id,

@@ -65,6 +65,7 @@ async def test_neighbour_dispute_reported_end_to_end(app) -> None:
         "contact": None,
     }
     assert [e["kind"] for e in case["events"]] == ["created", "status_changed"]
+    assert case["events"][0]["data"] == {"channel": "console", "reported_by": "self"}
 
 
 @pytest.mark.parametrize(
