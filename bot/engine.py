@@ -32,6 +32,7 @@ class Dialogue:
                     turn = Turn(message, unit, self.services)
                     turn.payload = resolve_payload(message, unit.conversation.data.get(OPTIONS_KEY))
                     await dispatch(turn)
+                    turn.finish()
                     return turn.replies
             except Exception:
                 log.exception(

@@ -15,6 +15,11 @@ from bot.ports import DialogueBackend
 from nlu.types import NluBackend
 
 OPTIONS_KEY = "_options"
+MISSES_KEY = "_misses"
+HELP_PAYLOAD = "cmd:human"
+# After this many answers in a row that a step could not use, the resident is "stuck" and
+# the last reply offers a person.
+STUCK_AFTER = 2
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Turn:
     services: DialogueServices
     payload: str | None = None
     replies: list[OutgoingMessage] = field(default_factory=list)
+    offer_help: bool = False
 
     @property
     def conversation(self) -> Conversation:
@@ -76,8 +82,26 @@ class Turn:
         if options:
             self.data[OPTIONS_KEY] = [[o.label, o.payload] for o in options]
 
+    def reject(self, key: str, **params: object) -> None:
+        """Says why an answer could not be used; the second time in a row, offers a person."""
+        misses = self.data.get(MISSES_KEY, 0) + 1
+        self.data[MISSES_KEY] = misses
+        self.offer_help = self.offer_help or misses >= STUCK_AFTER
+        self.say(key, **params)
+
     def go(self, flow: str | None, step: str | None) -> None:
+        if (flow, step) != (self.conversation.flow, self.conversation.step):
+            self.data.pop(MISSES_KEY, None)
         self.conversation.flow, self.conversation.step = flow, step
+
+    def finish(self) -> None:
+        """Adds the "talk to a person" button to the last reply when the resident is stuck."""
+        if not self.offer_help or not self.replies:
+            return
+        if any(o.payload == HELP_PAYLOAD for m in self.replies for o in m.options):
+            return
+        last = self.replies.pop()
+        self.say_text(last.text, options=[*last.options, self.option("menu.human", HELP_PAYLOAD)])
 
 
 def resolve_payload(message: IncomingMessage, remembered: list[list[str]] | None) -> str | None:

@@ -121,7 +121,7 @@ async def confirming_cancel(turn: Turn) -> None:
     elif turn.payload == "cancel:no":
         await resume(turn)
     else:
-        turn.say("common.use_buttons")
+        turn.reject("common.use_buttons")
         await ask_cancel(turn)
 
 
@@ -175,7 +175,7 @@ async def ask_callback_phone(turn: Turn) -> None:
 async def giving_callback_phone(turn: Turn) -> None:
     phone = normalize_phone(turn.text) if turn.text else None
     if phone is None:
-        turn.say("intake.phone_invalid")
+        turn.reject("intake.phone_invalid")
         return
     await register_callback(turn, phone)
 

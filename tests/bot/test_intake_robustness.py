@@ -55,9 +55,11 @@ async def test_wrong_phone_numbers_are_refused_politely(app) -> None:
     await chat.tap("今天")
     await chat.tap("赔礼道歉")
     await chat.tap("没有，跳过")
-    for wrong in ("1381234567", "23812345678", "电话号码", "12345678901234"):
+    for attempt, wrong in enumerate(("1381234567", "23812345678", "电话号码", "12345678901234")):
         reply = await chat.say(wrong)
         assert "号码好像不对" in reply
+        # stuck after two misses: a person is one tap away
+        assert ("找工作人员" in chat.options()) == (attempt >= 1)
     await chat.say("0575-87654321")
     assert "请核对" in chat.text and "0575-****4321" in chat.text
 
@@ -180,3 +182,15 @@ async def test_threat_of_violence_gets_emergency_advice_at_once(app) -> None:
     await chat.tap("同意")
     reply = await chat.say("他说今晚要拿刀砍死我全家，因为宅基地的事吵了好几年")
     assert "110" in reply
+
+
+async def test_when_no_category_fits_a_person_is_one_tap_away(app) -> None:  # noqa: ANN001
+    chat = ChatDriver(app.dialogue, "no-fit")
+    await start_report(chat, "我家祖坟旁边的老树被人偷偷砍了，不知道找谁")
+    if "对吗" in chat.text:
+        await chat.tap("不对")
+    else:
+        await chat.tap("看全部类别")
+    assert "都不是，找工作人员" in chat.options()
+    await chat.tap("都不是，找工作人员")
+    assert "电话号码" in chat.text

@@ -44,11 +44,14 @@ async def ask_category(turn: Turn) -> None:
     likely = [c for c in draft_of(turn).get("nlu_ranking", []) if c in CATEGORIES]
     options = [_category_option(turn, c) for c in likely[:MENU_SIZE]]
     options.append(turn.option("intake.category_show_all", "cat_menu"))
+    options.append(turn.option("intake.category_none_fits", "cmd:human"))
     turn.say("intake.category_choose", options=options)
 
 
 async def ask_category_list(turn: Turn) -> None:
-    turn.say("intake.category_list", options=[_category_option(turn, c) for c in CATEGORIES])
+    options = [_category_option(turn, c) for c in CATEGORIES]
+    options.append(turn.option("intake.category_none_fits", "cmd:human"))
+    turn.say("intake.category_list", options=options)
 
 
 def _match_label(turn: Turn, text: str) -> str | None:
@@ -74,7 +77,7 @@ async def confirming_category(turn: Turn) -> None:
         await advance(turn)
         return
     if payload != "cat_menu":
-        turn.say("intake.category_pick_hint")
+        turn.reject("intake.category_pick_hint")
     turn.go("intake", "category_list")
     await ask_category_list(turn)
 
@@ -83,7 +86,7 @@ async def choosing_category(turn: Turn) -> None:
     payload = turn.payload or ""
     key = payload[4:] if payload.startswith("cat:") else _match_label(turn, turn.text)
     if key not in CATEGORIES:
-        turn.say("common.use_buttons")
+        turn.reject("common.use_buttons")
         await ask_category_list(turn)
         return
     choose(turn, key)

@@ -21,10 +21,10 @@ def _short_answer(turn: Turn) -> str | None:
     """The typed answer if usable; otherwise says what is wrong and returns None."""
     text = turn.text
     if not text or not is_meaningful(text):
-        turn.say("common.empty_answer")
+        turn.reject("common.empty_answer")
         return None
     if len(text) > turn.services.config.short_answer_max_chars:
-        turn.say("common.too_long_short")
+        turn.reject("common.too_long_short")
         return None
     return text
 
@@ -103,7 +103,7 @@ async def stating_amount(turn: Turn) -> None:
         return
     amount = parse_amount(text)
     if amount is None or not 0 < amount <= MAX_AMOUNT_YUAN:
-        turn.say("intake.amount_invalid")
+        turn.reject("intake.amount_invalid")
         return
     draft["amount_yuan"] = amount
     await _done(turn, "amount")
@@ -157,7 +157,7 @@ async def adding_evidence(turn: Turn) -> None:
     if turn.text and is_meaningful(turn.text) and len(notes) < MAX_EVIDENCE_NOTES:
         notes.append(turn.text[: turn.services.config.short_answer_max_chars])
     elif not turn.message.attachments:
-        turn.say("common.empty_answer")
+        turn.reject("common.empty_answer")
         await ask_evidence(turn)
         return
     turn.say(
@@ -187,7 +187,7 @@ async def giving_phone(turn: Turn) -> None:
         return
     phone = normalize_phone(turn.text) if turn.text else None
     if phone is None:
-        turn.say("intake.phone_invalid")
+        turn.reject("intake.phone_invalid")
         return
     draft["phone"] = phone
     await _done(turn, "phone")

@@ -37,7 +37,7 @@ async def answering_consent(turn: Turn) -> None:
         turn.conversation.reset()
         turn.say("consent.declined", options=[turn.option("menu.human", "cmd:human")])
     else:
-        turn.say("common.use_buttons")
+        turn.reject("common.use_buttons")
         await ask_consent(turn)
 
 
@@ -48,10 +48,10 @@ async def ask_description(turn: Turn) -> None:
 async def describing_dispute(turn: Turn) -> None:
     text = turn.text
     if not text or not is_meaningful(text):
-        turn.say("intake.description_empty")
+        turn.reject("intake.description_empty")
         return
     if meaningful_length(text) < MIN_DESCRIPTION_CHARS:
-        turn.say("intake.description_too_short")
+        turn.reject("intake.description_too_short")
         return
     await take_description(turn, text)
 

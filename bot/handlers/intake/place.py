@@ -37,11 +37,11 @@ async def naming_place(turn: Turn) -> None:
         return
     text = turn.text
     if not text or not is_meaningful(text):
-        turn.say("intake.place_empty")
+        turn.reject("intake.place_empty")
         await ask_place(turn)
         return
     if len(text) > turn.services.config.short_answer_max_chars:
-        turn.say("common.too_long_short")
+        turn.reject("common.too_long_short")
         return
     await _take_matches(turn, turn.services.places.match(text), text)
 
@@ -55,7 +55,7 @@ async def _take_matches(turn: Turn, matches: list[PlaceRecord], text: str) -> No
         turn.go(FLOW, "place_pick")
         await ask_place_pick(turn)
     else:
-        turn.say("intake.place_not_found", text=text)
+        turn.reject("intake.place_not_found", text=text)
         turn.go(FLOW, "place_town")
         await ask_town(turn)
 
@@ -135,7 +135,7 @@ async def choosing_town(turn: Turn) -> None:
     if matches:
         await _take_matches(turn, matches, turn.text)
     else:
-        turn.say("common.use_buttons")
+        turn.reject("common.use_buttons")
         await ask_town(turn)
 
 
@@ -166,5 +166,5 @@ async def choosing_village(turn: Turn) -> None:
     if in_town or matches:
         await _take_matches(turn, in_town or matches, turn.text)
     else:
-        turn.say("intake.place_not_found", text=turn.text or "…")
+        turn.reject("intake.place_not_found", text=turn.text or "…")
         await ask_village(turn)

@@ -74,7 +74,7 @@ async def reviewing_summary(turn: Turn) -> None:
         turn.go(FLOW, "edit")
         await ask_field_to_edit(turn)
     else:
-        turn.say("common.use_buttons")
+        turn.reject("common.use_buttons")
         await ask_summary(turn)
 
 
@@ -93,7 +93,7 @@ async def choosing_field_to_edit(turn: Turn) -> None:
         await ask_summary(turn)
         return
     if field not in EDITABLE_FIELDS:
-        turn.say("common.use_buttons")
+        turn.reject("common.use_buttons")
         await ask_field_to_edit(turn)
         return
     draft = draft_of(turn)
