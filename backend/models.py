@@ -290,3 +290,17 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class InboundMessage(Base):
+    """Each platform message claimed once (unique key), with the replies it got, so a platform's
+    retry of the same message is answered again instead of being handled twice."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "dedup_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    dedup_key: Mapped[str] = mapped_column(String(160))
+    user_id: Mapped[str] = mapped_column(String(128))
+    replies: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    received_at: Mapped[datetime]

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import cases, conversations, residents
+from backend import cases, conversations, inbound, residents
 from backend.clock import Clock
 from backend.db import Database
-from backend.models import CallbackRequest, ConversationState, Resident
+from backend.models import CallbackRequest, ConversationState, InboundMessage, Resident
 from backend.records import (
     CallbackReceipt,
     CaseDraft,
@@ -37,6 +38,21 @@ class DialogueSession:
     _resident: Resident
     _state_row: ConversationState
     conversation: Conversation
+
+    _claim: InboundMessage | None = None
+
+    async def claim_message(self, dedup_key: str) -> list[Any] | None:
+        """None when the message is new (and now claimed); otherwise the replies it got."""
+        self._claim = await inbound.claim(
+            self.session, self.channel, dedup_key, self.user_id, at=self.clock.now()
+        )
+        if self._claim is not None:
+            return None
+        return await inbound.earlier_replies(self.session, self.channel, dedup_key)
+
+    def record_replies(self, replies: list[Any]) -> None:
+        if self._claim is not None:
+            self._claim.replies = {"messages": replies}
 
     @property
     def resident(self) -> ResidentProfile:

@@ -11,7 +11,7 @@ import logging
 
 from bot.handlers import dispatch
 from bot.locks import UserLocks
-from bot.messages import IncomingMessage, OutgoingMessage
+from bot.messages import IncomingMessage, OutgoingMessage, from_record, to_record
 from bot.ports import CaseStorePort
 from bot.turn import OPTIONS_KEY, DialogueServices, Turn, resolve_payload
 
@@ -29,10 +29,16 @@ class Dialogue:
             try:
                 async with self.store.dialogue_session(message.channel, message.user_id) as unit:
                     locale = unit.conversation.locale
+                    if message.message_id:
+                        earlier = await unit.claim_message(message.message_id)
+                        if earlier is not None:  # a platform's retry: answer it the same way
+                            return [from_record(r) for r in earlier]
                     turn = Turn(message, unit, self.services)
                     turn.payload = resolve_payload(message, unit.conversation.data.get(OPTIONS_KEY))
                     await dispatch(turn)
                     turn.finish()
+                    if message.message_id:
+                        unit.record_replies([to_record(r) for r in turn.replies])
                     return turn.replies
             except Exception:
                 log.exception(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,12 @@ class Option:
 class OutgoingMessage:
     text: str
     options: tuple[Option, ...] = field(default_factory=tuple)
+
+
+def to_record(message: OutgoingMessage) -> dict[str, Any]:
+    """A reply as plain data, to be stored and sent again for a platform's retry."""
+    return {"text": message.text, "options": [[o.label, o.payload] for o in message.options]}
+
+
+def from_record(record: dict[str, Any]) -> OutgoingMessage:
+    return OutgoingMessage(record["text"], tuple(Option(lbl, pl) for lbl, pl in record["options"]))

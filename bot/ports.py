@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from backend.records import (
     CallbackReceipt,
@@ -19,6 +19,10 @@ class DialogueBackend(Protocol):
     """The backend for one incoming message; its changes commit together."""
 
     conversation: Conversation
+
+    async def claim_message(self, dedup_key: str) -> list[Any] | None: ...
+
+    def record_replies(self, replies: list[Any]) -> None: ...
 
     @property
     def resident(self) -> ResidentProfile: ...

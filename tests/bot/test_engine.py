@@ -92,3 +92,61 @@ async def test_failure_mid_report_keeps_the_draft(app) -> None:
     assert "还没填完" in chat.text  # the consent and the started report survived
     await chat.tap("继续填写")
     assert "发生了什么" in chat.text
+
+
+async def _at_place_step(app, user: str) -> ChatDriver:
+    chat = ChatDriver(app.dialogue, user)
+    await start_report(chat, "邻居把水泥堆在我家门口的路上，车子都开不进去")
+    await pick_category(chat, "neighbour")
+    return chat
+
+
+async def test_a_retried_platform_message_is_answered_again_not_handled_twice(app) -> None:
+    chat = await _at_place_step(app, "retry-user")
+    place = IncomingMessage(chat.channel, "retry-user", "枫桥镇枫源村", message_id="MsgId-1")
+    first = await app.dialogue.handle(place)
+    again = await app.dialogue.handle(place)  # WeChat's retry after 5 s
+    assert [m.text for m in again] == [m.text for m in first]
+    assert "对方是谁" in first[0].text
+    reply = await app.dialogue.handle(
+        IncomingMessage(chat.channel, "retry-user", "邻居老陈", message_id="MsgId-2")
+    )
+    assert "什么时候开始" in reply[0].text  # the place was taken once, not twice
+
+
+async def test_simultaneous_copies_are_handled_once(app) -> None:
+    from sqlalchemy import func, select
+
+    from backend.models import InboundMessage
+
+    await _at_place_step(app, "twin-user")
+    copy = IncomingMessage("console", "twin-user", "璜山镇杨家村", message_id="dup-7")
+    replies = await asyncio.gather(*(app.dialogue.handle(copy) for _ in range(3)))
+    texts = {tuple(m.text for m in r) for r in replies}
+    assert len(texts) == 1 and "对方是谁" in next(iter(texts))[0]
+    async with app.db.sessions() as session:
+        count = await session.scalar(select(func.count(InboundMessage.id)))
+    assert count == 1
+
+
+async def test_a_failed_message_is_not_claimed_so_its_retry_is_handled(app) -> None:
+    services: DialogueServices = app.dialogue.services
+    story = "楼上邻居天天往下扔烟头，烫坏了我晒的被子"
+    flaky = Dialogue(
+        app.store,
+        DialogueServices(
+            FailingNlu(services.nlu, broken=story),
+            services.texts,
+            services.places,
+            services.clock,
+            services.config,
+        ),
+    )
+    await ChatDriver(flaky, "retried").say("/new")
+    await flaky.handle(IncomingMessage("console", "retried", payload="consent:yes"))
+    failed = await flaky.handle(IncomingMessage("console", "retried", story, message_id="m-9"))
+    assert "抱歉" in failed[0].text
+    retried = await app.dialogue.handle(
+        IncomingMessage("console", "retried", story, message_id="m-9")
+    )
+    assert "邻里纠纷" in "\n".join(m.text for m in retried)

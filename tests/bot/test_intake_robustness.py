@@ -184,7 +184,7 @@ async def test_threat_of_violence_gets_emergency_advice_at_once(app) -> None:
     assert "110" in reply
 
 
-async def test_when_no_category_fits_a_person_is_one_tap_away(app) -> None:  # noqa: ANN001
+async def test_when_no_category_fits_a_person_is_one_tap_away(app) -> None:
     chat = ChatDriver(app.dialogue, "no-fit")
     await start_report(chat, "我家祖坟旁边的老树被人偷偷砍了，不知道找谁")
     if "对吗" in chat.text:
