@@ -1,0 +1,175 @@
+"""Delivering the outbox: claim due pushes with a lease, send outside any transaction, record
+the outcome.
+
+Guarantees: a push committed with its cause is sent even if the process dies before sending
+(it stays due); a push is sent twice only if the process dies between a successful send and
+recording it (the lease expires and it goes again, once). Claiming is one UPDATE ... RETURNING
+(with SKIP LOCKED on PostgreSQL), so two workers never claim the same push.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from backend.clock import Clock
+from backend.db import Database
+from backend.models import ChannelIdentity, OutboxMessage, Resident
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (Telegram 429 retry_after, WeChat busy...)."""
+
+    def __init__(self, seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Undeliverable(Exception):
+    """Retrying cannot help (blocked by the user, unknown chat, channel switched off)."""
+
+
+@dataclass(frozen=True)
+class Push:
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    locale: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    lease_seconds: float = 120
+    first_backoff_seconds: float = 5
+    max_backoff_seconds: float = 3600
+    max_attempts: int = 10
+
+    def backoff(self, attempts: int) -> float:
+        return min(self.first_backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds)
+
+
+Send = Callable[[Push], Awaitable[None]]
+
+
+async def claim_due(
+    db: Database, clock: Clock, *, limit: int, policy: DeliveryPolicy
+) -> list[Push]:
+    now = clock.now()
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        due = due.with_for_update(skip_locked=True)
+    async with db.sessions() as session, session.begin():
+        ids = (
+            await session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .values(
+                    status="sending",
+                    lease_until=now + timedelta(seconds=policy.lease_seconds),
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(OutboxMessage.id)
+            )
+        ).all()
+        if not ids:
+            return []
+        rows = await session.execute(
+            select(OutboxMessage, Resident.locale)
+            .outerjoin(
+                ChannelIdentity,
+                and_(
+                    ChannelIdentity.channel == OutboxMessage.channel,
+                    ChannelIdentity.external_id == OutboxMessage.recipient,
+                ),
+            )
+            .outerjoin(Resident, Resident.id == ChannelIdentity.resident_id)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        return [
+            Push(m.id, m.channel, m.recipient, dict(m.payload), locale or "zh", m.attempts)
+            for m, locale in rows
+        ]
+
+
+async def _record(db: Database, push_id: int, **values: Any) -> None:
+    async with db.sessions() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == push_id, OutboxMessage.status == "sending")
+            .values(lease_until=None, **values)
+        )
+
+
+async def deliver_due(
+    db: Database,
+    send: Send,
+    clock: Clock,
+    *,
+    limit: int = 100,
+    policy: DeliveryPolicy | None = None,
+) -> Counter[str]:
+    """Sends what is due now; returns how many were sent, deferred and given up."""
+    policy = policy or DeliveryPolicy()
+    outcome: Counter[str] = Counter()
+    for push in await claim_due(db, clock, limit=limit, policy=policy):
+        try:
+            await send(push)
+        except RetryLater as exc:
+            await _record(
+                db,
+                push.id,
+                status="pending",
+                last_error=str(exc)[:500],
+                next_attempt_at=clock.now() + timedelta(seconds=exc.seconds),
+            )
+            outcome["deferred"] += 1
+        except Exception as exc:
+            permanent = isinstance(exc, Undeliverable) or push.attempts >= policy.max_attempts
+            if permanent:
+                log.error(
+                    "push %s to %s/%s given up after %s attempts: %s",
+                    push.id,
+                    push.channel,
+                    push.recipient,
+                    push.attempts,
+                    exc,
+                )
+                await _record(db, push.id, status="failed", last_error=str(exc)[:500])
+                outcome["failed"] += 1
+            else:
+                delay = policy.backoff(push.attempts)
+                log.warning("push %s failed (%s); retrying in %.0f s", push.id, exc, delay)
+                await _record(
+                    db,
+                    push.id,
+                    status="pending",
+                    last_error=str(exc)[:500],
+                    next_attempt_at=clock.now() + timedelta(seconds=delay),
+                )
+                outcome["deferred"] += 1
+        else:
+            await _record(db, push.id, status="sent", sent_at=clock.now(), last_error=None)
+            outcome["sent"] += 1
+    return outcome
