@@ -84,3 +84,8 @@ async def upgrade_database(db: Database, revision: str = "head") -> bool:
         log.info("applying database migrations up to %s", revision)
         await conn.run_sync(_upgrade, revision)
     return True
+
+
+async def ping(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")

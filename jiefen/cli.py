@@ -109,6 +109,29 @@ def chat(user_id: str | None) -> None:
         click.echo()
 
 
+@main.command()
+def serve() -> None:
+    """Run the server: web chat, Telegram and WeChat endpoints, health checks, outbox worker."""
+    import uvicorn
+
+    from jiefen.app import build_app
+    from jiefen.channels import build_channels
+    from jiefen.server import create_web_app
+
+    settings = load_settings()
+    configure_logging("INFO")
+
+    async def go() -> None:
+        app = await build_app(settings)
+        web = create_web_app(app, build_channels(settings, app))
+        server = uvicorn.Server(
+            uvicorn.Config(web, host=settings.http_host, port=settings.http_port, log_level="info")
+        )
+        await server.serve()
+
+    asyncio.run(go())
+
+
 @main.group()
 def cases() -> None:
     """Stored cases."""

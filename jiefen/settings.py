@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     rasa_token: str = Field(default="", repr=False)
     rasa_timeout_seconds: float = 2.0
 
+    web_session_secret: str = Field(default="", repr=False)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    telegram_token: str = Field(default="", repr=False)
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""
+    telegram_secret: str = Field(default="", repr=False)
+
+    wechat_token: str = Field(default="", repr=False)
+    wechat_app_id: str = ""
+    wechat_app_secret: str = Field(default="", repr=False)
+    wechat_aes_key: str = Field(default="", repr=False)
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
     # Conversation limits a resident can notice.
     description_max_chars: int = 3000
     short_answer_max_chars: int = 200
@@ -57,6 +72,16 @@ class Settings(BaseSettings):
     @property
     def locales_dir(self) -> Path:
         return self.config_dir / "locales"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Outside every served folder: evidence is read through the case store only."""
+        return self.var_dir / "evidence"
+
+    @property
+    def session_secret(self) -> str:
+        """Signs web-chat session cookies; derived from the data key unless set."""
+        return self.web_session_secret or "jiefen-session:" + self.secret_key
 
     @property
     def nlu_cache_dir(self) -> Path:

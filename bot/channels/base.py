@@ -1,0 +1,35 @@
+"""What every channel adapter is: a thin plug-in between one platform and the dialogue.
+
+An adapter turns platform updates into IncomingMessage, hands them to the dialogue, and
+renders the replies the platform's way; it also delivers outbox pushes. It holds no
+dialogue logic. The server mounts its routes and runs its background work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from starlette.routing import BaseRoute
+
+from bot.messages import IncomingMessage, OutgoingMessage
+
+Handler = Callable[[IncomingMessage], Awaitable[list[OutgoingMessage]]]
+
+
+class ChannelPlugin(Protocol):
+    name: str
+
+    def routes(self) -> list[BaseRoute]:
+        """HTTP endpoints the platform calls (webhooks) or the resident opens (web chat)."""
+        ...
+
+    async def start(self) -> None:
+        """Background work such as long polling; returns once it is running."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, recipient: str, message: OutgoingMessage) -> None:
+        """Delivers a push; raises backend.delivery.RetryLater or Undeliverable."""
+        ...
