@@ -24,9 +24,24 @@ DOMAIN = "jiefen"
 
 
 def _load_catalogue(locales_dir: Path, locale: str) -> Translations:
-    po_path = locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po_path.open("rb") as handle:
-        catalogue = read_po(handle, locale=BABEL_LOCALE[locale], domain=DOMAIN)
+    """jiefen.po plus any other .po beside it (one per channel), merged; a key defined twice
+    is an error, so two files cannot silently disagree."""
+    folder = locales_dir / locale / "LC_MESSAGES"
+    paths = sorted(folder.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.name))
+    catalogue = None
+    for po_path in paths:
+        with po_path.open("rb") as handle:
+            part = read_po(handle, locale=BABEL_LOCALE[locale], domain=DOMAIN)
+        if catalogue is None:
+            catalogue = part
+            continue
+        for message in part:
+            if message.id and message.id in catalogue:
+                raise ValueError(f"{po_path}: message {message.id!r} is already defined")
+            if message.id:
+                catalogue[message.id] = message
+    if catalogue is None:
+        raise FileNotFoundError(f"no message catalogue in {folder}")
     buffer = io.BytesIO()
     write_mo(buffer, catalogue)
     buffer.seek(0)
