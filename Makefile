@@ -15,12 +15,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set up and run the bot on the embedded defaults (SQLite, builtin NLU, console chat).
+## Set up and run the bot on the embedded defaults (SQLite, builtin NLU): the server with the
+## web chat at http://127.0.0.1:8080/ (plus Telegram/WeChat when their settings are present).
 run: install
 	$(BIN)/jiefen db upgrade
-	$(BIN)/jiefen chat
+	$(BIN)/jiefen serve
 
-chat: run
+## The same bot in the terminal (console channel).
+chat: install
+	$(BIN)/jiefen chat
 
 ## Set up and run the tests (PostgreSQL tests run when a server answers at 127.0.0.1:5432).
 test: install

@@ -307,3 +307,14 @@ class InboundMessage(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     replies: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     received_at: Mapped[datetime]
+
+
+class PlatformToken(Base):
+    """A platform's short-lived access token (WeChat's lasts 2 h), shared by every process so
+    they do not refresh it over each other; the value is a credential, so it is encrypted."""
+
+    __tablename__ = "platform_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    value: Mapped[str] = mapped_column(EncryptedText)
+    expires_at: Mapped[datetime]

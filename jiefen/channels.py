@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from backend.crypto import load_or_create_key
 from bot.channels.base import ChannelPlugin
 from bot.channels.files import EvidenceStore
 from jiefen.app import App
 from jiefen.settings import Settings
+
+
+def session_secret(settings: Settings) -> str:
+    """Signs web-chat cookies: configured, or derived from the (secret) data key."""
+    if settings.web_session_secret:
+        return settings.web_session_secret
+    key = load_or_create_key(settings.secret_key, settings.var_dir)
+    return hashlib.sha256(b"jiefen-web-session:" + key.encode()).hexdigest()
 
 
 def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
@@ -13,8 +24,9 @@ def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
 
     evidence = EvidenceStore(settings.evidence_dir)
     handle = app.dialogue.handle
+    texts = app.dialogue.services.texts
     channels: list[ChannelPlugin] = [
-        WebChatChannel(handle, secret_key=settings.session_secret, evidence=evidence)
+        WebChatChannel(handle, secret_key=session_secret(settings), evidence=evidence, texts=texts)
     ]
     if settings.telegram_token:
         from bot.channels.telegram import TelegramChannel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
 import sys
@@ -129,7 +130,8 @@ def serve() -> None:
         )
         await server.serve()
 
-    asyncio.run(go())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go())
 
 
 @main.group()

@@ -25,10 +25,13 @@ def create_web_app(
     app: App, channels: Sequence[ChannelPlugin], *, run_worker: bool = True
 ) -> Starlette:
     by_name = {c.name: c for c in channels}
+    failed: dict[str, str] = {}
     worker = OutboxWorker(app.db, by_name, app.dialogue.services.texts, app.store.clock)
 
     async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "channels": sorted(by_name)})
+        running = sorted(set(by_name) - set(failed))
+        return JSONResponse({"status": "degraded" if failed else "ok", "channels": running,
+                             "failed_channels": failed})
 
     async def readyz(_: Request) -> JSONResponse:
         try:
@@ -41,7 +44,11 @@ def create_web_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         for channel in channels:
-            await channel.start()
+            try:
+                await channel.start()
+            except Exception as exc:  # one platform being away must not stop the others
+                log.exception("channel %s did not start; serving without it", channel.name)
+                failed[channel.name] = f"{type(exc).__name__}: {exc}"[:200]
         task = asyncio.create_task(worker.run_forever()) if run_worker else None
         try:
             yield
@@ -51,7 +58,8 @@ def create_web_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             for channel in channels:
-                await channel.stop()
+                if channel.name not in failed:
+                    await channel.stop()
             await app.close()
 
     routes = [Route("/healthz", healthz), Route("/readyz", readyz)]

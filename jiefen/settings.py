@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     wechat_app_secret: str = Field(default="", repr=False)
     wechat_aes_key: str = Field(default="", repr=False)
     wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_template_id: str = ""
 
     # Conversation limits a resident can notice.
     description_max_chars: int = 3000
@@ -77,11 +78,6 @@ class Settings(BaseSettings):
     def evidence_dir(self) -> Path:
         """Outside every served folder: evidence is read through the case store only."""
         return self.var_dir / "evidence"
-
-    @property
-    def session_secret(self) -> str:
-        """Signs web-chat session cookies; derived from the data key unless set."""
-        return self.web_session_secret or "jiefen-session:" + self.secret_key
 
     @property
     def nlu_cache_dir(self) -> Path:

@@ -67,8 +67,7 @@ def _without_metadata(data: bytes, extension: str) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            clean = Image.new(image.mode, image.size)
-            clean.putdata(list(image.getdata()))
+            clean = Image.frombytes(image.mode, image.size, image.tobytes())
             if image.mode == "P" and image.getpalette():
                 clean.putpalette(image.getpalette())
             out = io.BytesIO()

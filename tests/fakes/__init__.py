@@ -1,0 +1,1 @@
+"""Fakes of platform APIs, served on loopback for the channel tests."""
