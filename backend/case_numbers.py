@@ -7,15 +7,14 @@ submissions can never read the same value (no check-then-insert).
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import upsert_insert
 from backend.models import CaseNumberCounter
 
 
 async def next_case_number(session: AsyncSession, year: int) -> str:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(CaseNumberCounter).values(year=year, last_value=0).on_conflict_do_nothing()
     )

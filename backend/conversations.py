@@ -10,9 +10,9 @@ import copy
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import upsert_insert
 from backend.models import ConversationState
 from backend.records import Conversation
 
@@ -20,8 +20,7 @@ from backend.records import Conversation
 async def lock_conversation(
     session: AsyncSession, channel: str, user_id: str, *, at: datetime, locale: str
 ) -> tuple[ConversationState, Conversation]:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(ConversationState)
         .values(

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import upsert_insert
 from backend.models import InboundMessage
 
 
@@ -22,8 +22,7 @@ async def claim(
     session: AsyncSession, channel: str, dedup_key: str, user_id: str, *, at: datetime
 ) -> InboundMessage | None:
     """The new claim row, or None when this message was claimed before."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     claimed = await session.scalar(
         insert(InboundMessage)
         .values(channel=channel, dedup_key=dedup_key, user_id=user_id, replies={}, received_at=at)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import current_cipher
+from backend.db import upsert_insert
 from backend.models import ChannelIdentity, Consent, Resident
 
 
@@ -27,8 +27,7 @@ async def resident_for(
     resident = Resident(locale=locale, created_at=at)
     session.add(resident)
     await session.flush()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(ChannelIdentity)
         .values(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from bot.engine import Dialogue
 from bot.messages import IncomingMessage
-from bot.turn import DialogueServices
 from nlu.types import ParseResult
 from tests.bot.conversation_steps import pick_category, start_report
 from tests.chat import ChatDriver
@@ -26,6 +26,12 @@ class FailingNlu:
         return await self.inner.parse(text)
 
 
+def _breaking_on(app, text: str) -> Dialogue:
+    """The app's dialogue, except that the NLU fails on `text`."""
+    services = app.dialogue.services
+    return Dialogue(app.store, replace(services, nlu=FailingNlu(services.nlu, broken=text)))
+
+
 async def test_messages_of_one_user_are_handled_in_arrival_order(app) -> None:
     chat = ChatDriver(app.dialogue, "quick-typist")
     await start_report(chat, "楼上邻居家漏水把我家天花板泡坏了，他们不承认")
@@ -42,17 +48,7 @@ async def test_messages_of_one_user_are_handled_in_arrival_order(app) -> None:
 
 
 async def test_a_failure_is_answered_politely_and_loses_no_earlier_answer(app) -> None:
-    services: DialogueServices = app.dialogue.services
-    broken = Dialogue(
-        app.store,
-        DialogueServices(
-            FailingNlu(services.nlu, broken="这句话会让模型出错"),
-            services.texts,
-            services.places,
-            services.clock,
-            services.config,
-        ),
-    )
+    broken = _breaking_on(app, "这句话会让模型出错")
     chat = ChatDriver(broken, "unlucky")
     await start_report(chat, "隔壁鸡鸭跑到我家菜地里吃菜，说了也不管")
     await pick_category(chat, "neighbour")
@@ -71,18 +67,8 @@ async def test_a_failure_is_answered_politely_and_loses_no_earlier_answer(app) -
 
 
 async def test_failure_mid_report_keeps_the_draft(app) -> None:
-    services: DialogueServices = app.dialogue.services
     story = "对门邻居装修把我家墙震裂了"
-    flaky = Dialogue(
-        app.store,
-        DialogueServices(
-            FailingNlu(services.nlu, broken=story),
-            services.texts,
-            services.places,
-            services.clock,
-            services.config,
-        ),
-    )
+    flaky = _breaking_on(app, story)
     chat = ChatDriver(flaky, "flaky")
     await chat.say("/new")
     await chat.tap("同意")
@@ -130,18 +116,8 @@ async def test_simultaneous_copies_are_handled_once(app) -> None:
 
 
 async def test_a_failed_message_is_not_claimed_so_its_retry_is_handled(app) -> None:
-    services: DialogueServices = app.dialogue.services
     story = "楼上邻居天天往下扔烟头，烫坏了我晒的被子"
-    flaky = Dialogue(
-        app.store,
-        DialogueServices(
-            FailingNlu(services.nlu, broken=story),
-            services.texts,
-            services.places,
-            services.clock,
-            services.config,
-        ),
-    )
+    flaky = _breaking_on(app, story)
     await ChatDriver(flaky, "retried").say("/new")
     await flaky.handle(IncomingMessage("console", "retried", payload="consent:yes"))
     failed = await flaky.handle(IncomingMessage("console", "retried", story, message_id="m-9"))
