@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run chat test lint clean
+.PHONY: install run chat test lint clean rasa-setup rasa-train rasa-serve
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jiefen needs Python >= 3.11")'
@@ -32,6 +32,17 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## Rasa Open Source 3.6 in its own Python 3.10 environment (.venv-rasa), talked to over HTTP.
+rasa-setup:
+	bash scripts/rasa-setup.sh
+
+rasa-train: rasa-setup
+	bash scripts/rasa-train.sh
+
+## Serves nlu/models/jiefen-nlu.tar.gz on 127.0.0.1:5005; set JIEFEN_RASA_TOKEN first.
+rasa-serve: rasa-train
+	bash scripts/rasa-serve.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
