@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from backend.clock import Clock
 from backend.crypto import mask_personal_data
 from backend.lifecycle import record_event
-from backend.models import Case
+from backend.models import CallbackRequest, Case, Organization
 from nlu.entities.phones import mask_phone
 
 
@@ -126,3 +126,30 @@ async def show_case(
             data={"viewer": viewer},
         )
     return detail
+
+
+async def list_callbacks(
+    session: AsyncSession, *, organization: str | None = None, reveal: bool = False
+) -> list[dict[str, Any]]:
+    """Open call-back requests, newest first, optionally for one organisation (by code)."""
+    stmt = (
+        select(CallbackRequest)
+        .options(selectinload(CallbackRequest.organization))
+        .where(CallbackRequest.status == "open")
+        .order_by(CallbackRequest.id.desc())
+    )
+    if organization:
+        stmt = stmt.join(CallbackRequest.organization).where(Organization.code == organization)
+    return [
+        {
+            "id": r.id,
+            "organization": r.organization.code if r.organization else None,
+            "organization_name": r.organization.name if r.organization else None,
+            "phone": _phone(r.phone, reveal),
+            "reason": r.reason,
+            "context": (r.context if reveal else mask_personal_data(r.context or "")) or None,
+            "channel": r.channel,
+            "created_at": _iso(r.created_at),
+        }
+        for r in await session.scalars(stmt)
+    ]

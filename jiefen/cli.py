@@ -198,6 +198,37 @@ def cases_show(number: str, as_json: bool, reveal: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+@main.group()
+def callbacks() -> None:
+    """Residents who asked a person to call them back."""
+
+
+@callbacks.command("list")
+@click.option("--org", "organization", default=None, help="organisation code, e.g. fengqiao.centre")
+@click.option("--json", "as_json", is_flag=True)
+def callbacks_list(organization: str | None, as_json: bool) -> None:
+    from backend.case_views import list_callbacks
+    from jiefen.app import open_store
+
+    async def go(settings: Settings) -> list[dict[str, Any]]:
+        database = await open_store(settings)
+        try:
+            async with database.sessions() as session:
+                return await list_callbacks(session, organization=organization)
+        finally:
+            await database.dispose()
+
+    rows = _run(go)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(
+            f"{row['created_at'][:16]}  {row['organization_name'] or '-'}  {row['phone']}  "
+            f"{row['reason']}"
+        )
+
+
 def _register_subcommands() -> None:
     from jiefen.cli_nlu import nlu
 

@@ -160,6 +160,7 @@ async def test_switching_language_mid_report(app) -> None:
 async def test_talk_to_a_person_records_a_callback_and_continues(app) -> None:
     from sqlalchemy import select
 
+    from backend.case_views import list_callbacks
     from backend.models import CallbackRequest
 
     chat = ChatDriver(app.dialogue, "needs-help")
@@ -173,7 +174,9 @@ async def test_talk_to_a_person_records_a_callback_and_continues(app) -> None:
     async with app.db.sessions() as session:
         request = (await session.scalars(select(CallbackRequest))).one()
         assert request.phone == "13811112222"
-        assert request.organization_id is not None
+        seen_by_centre = await list_callbacks(session, organization="fengqiao.centre")
+    assert [c["phone"] for c in seen_by_centre] == ["138****2222"]
+    assert seen_by_centre[0]["context"].startswith("邻居在我家门口乱停车")
 
 
 async def test_threat_of_violence_gets_emergency_advice_at_once(app) -> None:
