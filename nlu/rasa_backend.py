@@ -20,6 +20,8 @@ from nlu.types import DISPUTE_INTENT_PREFIX, NluBackend, ParseResult, Ranked
 
 log = logging.getLogger(__name__)
 REPORT_DISPUTE = "report_dispute"
+FALLBACK = "nlu_fallback"
+DISPUTE_MASS = 0.5
 RANKING_SIZE = 5
 
 
@@ -41,13 +43,15 @@ def from_rasa(answer: dict[str, Any], annotator: Annotator, text: str) -> ParseR
         for r in ranking
         if str(r.get("name", "")).startswith(DISPUTE_INTENT_PREFIX)
     ]
-    total = sum(conf for _, conf in disputes) or 1.0
+    dispute_conf = sum(conf for _, conf in disputes)
     categories = tuple(
-        Ranked(name, round(conf / total, 4))
+        Ranked(name, round(conf / (dispute_conf or 1.0), 4))
         for name, conf in sorted(disputes, key=lambda d: -d[1])[:RANKING_SIZE]
     )
-    if top_name.startswith(DISPUTE_INTENT_PREFIX):
-        dispute_conf = sum(conf for _, conf in disputes)
+    # Rasa's fallback fires when no single intent is confident; a message whose confidence is
+    # spread over several dispute categories is still a dispute (the dialogue offers a menu).
+    spread_dispute = top_name == FALLBACK and dispute_conf >= DISPUTE_MASS
+    if top_name.startswith(DISPUTE_INTENT_PREFIX) or spread_dispute:
         intent_ranked = Ranked(REPORT_DISPUTE, round(min(dispute_conf, 1.0), 4))
         category = categories[0] if categories else Ranked("other", 0.0)
     else:

@@ -30,7 +30,10 @@ fi
 start_ns=$(date +%s%N)
 "$ROOT/scripts/rasa-serve.sh" >"$LOG" 2>&1 &
 pid=$!
-stop() { kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; }
+stop() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 trap stop EXIT
 
 "$PY" - "$pid" "$start_ns" "$N" <<'EOF'

@@ -58,6 +58,23 @@ def test_fallback_intent_is_not_a_dispute() -> None:
     assert [r.name for r in result.category_ranking] == ["traffic_accident"]
 
 
+def test_fallback_over_spread_dispute_categories_is_still_a_dispute() -> None:
+    answer = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.3},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.3},
+            {"name": "dispute_land", "confidence": 0.28},
+            {"name": "dispute_expropriation", "confidence": 0.26},
+            {"name": "dispute_neighbour", "confidence": 0.2},
+            {"name": "greet", "confidence": 0.06},
+        ],
+    }
+    result = from_rasa(answer, Annotator(), "村里修路占了我家的地")
+    assert result.intent.name == "report_dispute"
+    assert [r.name for r in result.category_ranking][:2] == ["land", "expropriation"]
+    assert result.category.confidence < 0.5  # unsure: the dialogue shows a menu
+
+
 def test_malformed_answers_are_refused() -> None:
     with pytest.raises(RasaUnavailable):
         from_rasa({"entities": []}, Annotator(), "x")
