@@ -14,21 +14,11 @@
 # Cold install (empty pip cache): about 2.5 minutes and 2.7 GB (docs/rasa.md).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${JIEFEN_RASA_VENV:-$ROOT/.venv-rasa}"
+# shellcheck source=scripts/rasa-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rasa-common.sh"
 REQS="$ROOT/requirements-rasa.txt"
 STAMP="$VENV/.jiefen-rasa-setup"
 PIP_VERSION="24.0"
-
-force=0
-case "${1:-}" in
-  --force) force=1 ;;
-  "") ;;
-  -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-  *) echo "rasa-setup: unknown argument: $1" >&2; exit 2 ;;
-esac
-
-die() { echo "rasa-setup: $*" >&2; exit 1; }
 
 [[ -f "$REQS" ]] || die "missing $REQS"
 

@@ -14,24 +14,14 @@
 # On 2 cores, ~2,300 examples: a few minutes (docs/rasa.md has the measured figure).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${JIEFEN_RASA_VENV:-$ROOT/.venv-rasa}"
+# shellcheck source=scripts/rasa-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rasa-common.sh"
 DATA="${JIEFEN_RASA_DATA:-$ROOT/nlu/data}"
 MODELS="${JIEFEN_RASA_MODELS:-$ROOT/nlu/models}"
 NAME="jiefen-nlu"
 CONFIG="$ROOT/nlu/config.yml"
 DOMAIN="$ROOT/nlu/domain.yml"
 COMPONENTS="$ROOT/nlu/rasa_components"
-
-force=0
-case "${1:-}" in
-  --force) force=1 ;;
-  "") ;;
-  -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-  *) echo "rasa-train: unknown argument: $1" >&2; exit 2 ;;
-esac
-
-die() { echo "rasa-train: $*" >&2; exit 1; }
 
 [[ -x "$VENV/bin/rasa" ]] || die "no Rasa venv at $VENV: run scripts/rasa-setup.sh first"
 [[ -e "$DATA" ]] || die "no training data at $DATA"
