@@ -95,6 +95,7 @@ class Organization(Base):
     trade: Mapped[str | None] = mapped_column(String(32))
     covers: Mapped[list[Any]] = mapped_column(default=list)
     response_deadline_hours: Mapped[int | None] = mapped_column(Integer)
+    mediation_deadline_days: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -151,6 +152,8 @@ class Mediator(Base):
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Fairness: among equally loaded mediators the one who waited longest gets the next case.
+    last_assigned_at: Mapped[datetime | None]
     organization: Mapped[Organization] = relationship()
 
 
@@ -178,6 +181,16 @@ class Case(Base):
     desired_outcome: Mapped[str | None] = mapped_column(EncryptedText)
     channel: Mapped[str] = mapped_column(String(16))
     reported_by: Mapped[str] = mapped_column(String(16), default="self")  # self | proxy | offline
+    # The staff member who registered a proxy or offline case.
+    reported_by_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"))
+    # Facts the routing rules look at besides category, risk and amount.
+    group_size: Mapped[int | None] = mapped_column(Integer)  # people on the resident's side
+    scope: Mapped[str | None] = mapped_column(String(16))  # village | cross_village | cross_town
+    wish: Mapped[str | None] = mapped_column(String(16))  # mediation | court
+    routing_rule: Mapped[str | None] = mapped_column(String(64))
+    mediation_due_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # agreement | failed | withdrawn
+    outcome_text: Mapped[str | None] = mapped_column(EncryptedText)  # terms or reason
     status: Mapped[str] = mapped_column(String(24), index=True)
     tier: Mapped[str | None] = mapped_column(String(16))
     risk_level: Mapped[str] = mapped_column(String(8), default="none")
@@ -193,7 +206,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
 
     organization: Mapped[Organization | None] = relationship()
-    mediator: Mapped[Mediator | None] = relationship()
+    mediator: Mapped[Mediator | None] = relationship(foreign_keys=[mediator_id])
     resident: Mapped[Resident] = relationship()
     parties: Mapped[list[Party]] = relationship(back_populates="case", order_by="Party.id")
     evidence: Mapped[list[Evidence]] = relationship(back_populates="case", order_by="Evidence.id")
@@ -224,6 +237,56 @@ class Evidence(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     case: Mapped[Case] = relationship(back_populates="evidence")
+
+
+class Assignment(Base):
+    """One offer of a case to a mediator (or, when nobody is on duty, to an organisation);
+    the history shows who declined and why, and who must answer by when."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_due", "status", "respond_by"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # offered|accepted|declined|expired|ended
+    offered_at: Mapped[datetime]
+    respond_by: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(32))
+    reason_text: Mapped[str | None] = mapped_column(EncryptedText)
+    chosen_by_resident: Mapped[bool] = mapped_column(Boolean, default=False)
+    case: Mapped[Case] = relationship()
+    mediator: Mapped[Mediator | None] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+
+class MediatorInvite(Base):
+    """A one-time code that links a staff member to the chat account that sends it."""
+
+    __tablename__ = "mediator_invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(ForeignKey("mediators.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+
+
+class CaseMessage(Base):
+    """Notes and relayed messages on a case: a staff note, a mediator's message to the resident
+    (sent through the bot so the mediator's number stays private), or the resident's to staff."""
+
+    __tablename__ = "case_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # note | to_resident | to_mediator
+    author_kind: Mapped[str] = mapped_column(String(16))  # resident | mediator
+    author_id: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(EncryptedText)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    created_at: Mapped[datetime]
 
 
 class CaseEvent(Base):
