@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from backend import lifecycle, outbox
+from backend import assignments, lifecycle
 from backend.case_numbers import next_case_number
-from backend.models import Case, Evidence, Organization, Party, Resident
-from backend.records import CaseDraft, CaseSummary, SubmittedCase
-from backend.routing import DEFAULT_RESPONSE_HOURS, route_case
+from backend.models import Case, Evidence, Mediator, Organization, Party, Resident
+from backend.records import CaseDraft, SubmittedCase
+from backend.risk_alerts import alert_duty_staff
+from backend.routing import route_case, rules_for
+from backend.routing_rules import RoutingRules
 from backend.statuses import CaseStatus
 
 SHORT_DESCRIPTION_CHARS = 60
 
 
-def _case_from_draft(draft: CaseDraft, resident: Resident, channel: str, number: str) -> Case:
+def _case_from_draft(
+    draft: CaseDraft, resident: Resident, channel: str, number: str, reported_by: str
+) -> Case:
     case = Case(
         number=number,
         category=draft.category,
@@ -33,8 +36,11 @@ def _case_from_draft(draft: CaseDraft, resident: Resident, channel: str, number:
         started_on=draft.started_on,
         started_text=draft.started_text,
         desired_outcome=draft.desired_outcome,
+        group_size=draft.group_size,
+        scope=draft.scope,
+        wish=draft.wish,
         channel=channel,
-        reported_by="self",
+        reported_by=reported_by,
         risk_level=draft.risk_level,
         risk_reasons=list(draft.risk_reasons),
         resident_id=resident.id,
@@ -48,10 +54,24 @@ def _case_from_draft(draft: CaseDraft, resident: Resident, channel: str, number:
 
 
 async def submit_case(
-    session: AsyncSession, resident: Resident, draft: CaseDraft, *, channel: str, at: datetime
+    session: AsyncSession,
+    resident: Resident,
+    draft: CaseDraft,
+    *,
+    channel: str,
+    at: datetime,
+    staff: Mediator | None = None,
+    reported_by: str = "self",
+    rules: RoutingRules | None = None,
 ) -> SubmittedCase:
-    """Stores the case, routes it and queues the assignment push, all in one transaction."""
-    case = _case_from_draft(draft, resident, channel, await next_case_number(session, at.year))
+    """Stores the case, routes it and queues the assignment push, all in one transaction.
+
+    A case staff register on a resident's behalf records who did it; an offline case (it came
+    to that staff member in person or by phone) is theirs at once instead of being routed.
+    """
+    number = await next_case_number(session, at.year)
+    case = _case_from_draft(draft, resident, channel, number, reported_by)
+    case.reported_by_mediator_id = staff.id if staff is not None else None
     case.evidence = [
         Evidence(kind="note", note=note, created_at=at) for note in draft.evidence_notes
     ]
@@ -66,12 +86,16 @@ async def submit_case(
         )
         for a in draft.attachments
     ]
-    lifecycle.open_case(session, case, at=at, actor_kind="resident", actor_id=resident.id)
+    if staff is None:
+        lifecycle.open_case(session, case, at=at, actor_kind="resident", actor_id=resident.id)
+    else:
+        lifecycle.open_case(session, case, at=at, actor_kind="mediator", actor_id=staff.id)
     await session.flush()
-    decision = await route_case(session, case)
-    case.organization_id = decision.organization.id
-    case.tier = decision.organization.tier
-    case.mediator_id = decision.mediator.id if decision.mediator else None
+    if staff is not None and reported_by == "offline":
+        return await _take_offline_case(session, case, staff, at=at)
+    rules = rules_for(session, rules)
+    decision = await route_case(session, case, rules, at=at, locale=resident.locale)
+    case.routing_rule = decision.rule
     lifecycle.change_status(
         session,
         case,
@@ -84,59 +108,49 @@ async def submit_case(
             "mediator": decision.mediator.code if decision.mediator else None,
         },
     )
-    hours = decision.organization.response_deadline_hours or DEFAULT_RESPONSE_HOURS
-    if decision.mediator and decision.mediator.resident_id:
-        identity = await outbox.latest_identity(session, decision.mediator.resident_id)
-        if identity is not None:
-            outbox.enqueue(
-                session,
-                channel=identity.channel,
-                recipient=identity.external_id,
-                message_key="push.mediator_assigned",
-                purpose="assignment",
-                at=at,
-                case_id=case.id,
-                dedup_key=f"assign:{case.number}:{decision.mediator.code}",
-                params={
-                    "number": case.number,
-                    "category": case.category,
-                    "place": decision.organization.name,
-                    "summary": draft.description[:SHORT_DESCRIPTION_CHARS],
-                },
-                options=[
-                    {"label_key": "option.accept", "payload": f"accept:{case.number}"},
-                    {"label_key": "option.decline", "payload": f"decline:{case.number}"},
-                ],
-            )
+    assignment = await assignments.offer(
+        session, case, decision.organization, decision.mediator, at=at
+    )
+    if case.risk_level == "high":
+        reached = await alert_duty_staff(
+            session,
+            text=case.description,
+            reasons=list(case.risk_reasons),
+            town_code=case.town_code,
+            at=at,
+            dedup=f"risk-case:{case.id}",
+            case=case,
+        )
+        lifecycle.record_event(
+            session, case, "risk_alert", at=at, actor_kind="system", data={"reached": reached}
+        )
     return SubmittedCase(
         number=case.number,
         organization_name=decision.organization.name,
         organization_name_en=decision.organization.name_en,
         mediator_name=decision.mediator.name if decision.mediator else None,
-        response_deadline=at + timedelta(hours=hours),
+        response_deadline=assignment.respond_by,
     )
 
 
-async def cases_of_resident(session: AsyncSession, resident_id: int) -> list[CaseSummary]:
-    stmt = (
-        select(Case)
-        .where(Case.resident_id == resident_id)
-        .options(selectinload(Case.organization), selectinload(Case.mediator))
-        .order_by(Case.created_at.desc(), Case.id.desc())
+async def _take_offline_case(
+    session: AsyncSession, case: Case, staff: Mediator, *, at: datetime
+) -> SubmittedCase:
+    org = await session.get(Organization, staff.organization_id)
+    assert org is not None
+    lifecycle.change_status(
+        session,
+        case,
+        CaseStatus.ROUTED,
+        at=at,
+        actor_kind="mediator",
+        actor_id=staff.id,
+        data={"organization": org.code, "rule": "offline_registration", "mediator": staff.code},
     )
-    return [
-        CaseSummary(
-            number=c.number,
-            category=c.category,
-            status=c.status,
-            organization_name=c.organization.name if c.organization else None,
-            organization_name_en=c.organization.name_en if c.organization else None,
-            mediator_name=c.mediator.name if c.mediator else None,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
-        for c in await session.scalars(stmt)
-    ]
+    case.routing_rule = "offline_registration"
+    assignment = await assignments.offer(session, case, org, staff, at=at)
+    await assignments.accept(session, case, staff, at=at)
+    return SubmittedCase(case.number, org.name, org.name_en, staff.name, assignment.respond_by)
 
 
 async def organization_for_callback(

@@ -17,23 +17,40 @@ from backend.models import ConversationState
 from backend.records import Conversation
 
 
-async def lock_conversation(
-    session: AsyncSession, channel: str, user_id: str, *, at: datetime, locale: str
-) -> tuple[ConversationState, Conversation]:
-    insert = upsert_insert(session)
-    await session.execute(
-        insert(ConversationState)
-        .values(
-            channel=channel, external_id=user_id, data={}, locale=locale, version=0, updated_at=at
-        )
-        .on_conflict_do_nothing()
-    )
-    row = await session.scalar(
+async def _select_locked(
+    session: AsyncSession, channel: str, user_id: str
+) -> ConversationState | None:
+    return await session.scalar(
         select(ConversationState)
         .filter_by(channel=channel, external_id=user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+async def lock_conversation(
+    session: AsyncSession, channel: str, user_id: str, *, at: datetime, locale: str
+) -> tuple[ConversationState, Conversation]:
+    # PostgreSQL: the row lock is taken by the SELECT, so the INSERT is only needed (and only
+    # sent) on a user's first message. SQLite ignores FOR UPDATE: there the INSERT goes first
+    # because, as a write, it takes the database's write lock for the whole transaction.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    row = await _select_locked(session, channel, user_id) if postgres else None
+    if row is None:
+        insert = upsert_insert(session)
+        await session.execute(
+            insert(ConversationState)
+            .values(
+                channel=channel,
+                external_id=user_id,
+                data={},
+                locale=locale,
+                version=0,
+                updated_at=at,
+            )
+            .on_conflict_do_nothing()
+        )
+        row = await _select_locked(session, channel, user_id)
     assert row is not None
     return row, Conversation(
         channel, user_id, row.flow, row.step, copy.deepcopy(row.data or {}), row.locale

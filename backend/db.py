@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +28,7 @@ from backend.crypto import PersonalDataCipher, install_cipher, load_or_create_ke
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 @dataclass
@@ -60,7 +64,14 @@ def open_database(url: str, *, secret_key: str, var_dir: Path, echo: bool = Fals
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            # A host that drops packets silently: give up on connecting after this long (the
+            # message is then spooled) rather than asyncpg's default of a minute.
+            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        )
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
 
 
@@ -95,3 +106,58 @@ async def upgrade_database(db: Database, revision: str = "head") -> bool:
 async def ping(db: Database) -> None:
     async with db.engine.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
+
+
+# SQLite says these when its file cannot be used right now; other OperationalErrors there
+# ("no such table", syntax) are bugs, and retrying them later would not help.
+_SQLITE_AWAY = ("locked", "unable to open", "disk i/o", "disk is full", "readonly database")
+_NETWORK_ERRNOS = {
+    errno.ENETDOWN,
+    errno.ENETUNREACH,
+    errno.EHOSTDOWN,
+    errno.EHOSTUNREACH,
+    errno.ETIMEDOUT,
+}
+_ASYNCPG_AWAY = (
+    "ConnectionDoesNotExistError",
+    "PostgresConnectionError",
+    "ConnectionFailureError",
+    "CannotConnectNowError",
+    "TooManyConnectionsError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+)
+
+
+def _one_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.TimeoutError | TimeoutError | ConnectionError | socket.gaierror):
+        return True  # the pool starved, a connect timed out, refused, reset, unknown host
+    if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS:
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        module = type(exc.orig).__module__ if exc.orig is not None else ""
+        if "sqlite" in module:
+            return any(word in str(exc.orig).lower() for word in _SQLITE_AWAY)
+        return True
+    if type(exc).__module__.startswith("asyncpg"):
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if names & set(_ASYNCPG_AWAY):
+            return True
+        return "InterfaceError" in names and "connection is closed" in str(exc)
+    return False
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached right now (down, restarting, network
+    gone, pool starved), as opposed to a bug or a conflict: the only failures worth keeping a
+    message for and handling it again later. Looks through the exception's causes."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _one_unreachable(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

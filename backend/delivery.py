@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -62,8 +62,14 @@ Send = Callable[[Push], Awaitable[None]]
 
 
 async def claim_due(
-    db: Database, clock: Clock, *, limit: int, policy: DeliveryPolicy
+    db: Database,
+    clock: Clock,
+    *,
+    limit: int,
+    policy: DeliveryPolicy,
+    channels: Collection[str] | None = None,
 ) -> list[Push]:
+    """Due pushes, leased to the caller; only those for `channels` when given."""
     now = clock.now()
     due = (
         select(OutboxMessage.id)
@@ -76,6 +82,8 @@ async def claim_due(
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if channels is not None:
+        due = due.where(OutboxMessage.channel.in_(list(channels)))
     if not db.is_sqlite:
         due = due.with_for_update(skip_locked=True)
     async with db.sessions() as session, session.begin():
@@ -129,11 +137,13 @@ async def deliver_due(
     *,
     limit: int = 100,
     policy: DeliveryPolicy | None = None,
+    channels: Collection[str] | None = None,
 ) -> Counter[str]:
-    """Sends what is due now; returns how many were sent, deferred and given up."""
+    """Sends what is due now (for `channels` only, when given); returns how many were sent,
+    deferred and given up."""
     policy = policy or DeliveryPolicy()
     outcome: Counter[str] = Counter()
-    for push in await claim_due(db, clock, limit=limit, policy=policy):
+    for push in await claim_due(db, clock, limit=limit, policy=policy, channels=channels):
         try:
             await send(push)
         except RetryLater as exc:

@@ -21,15 +21,16 @@ from backend.models import InboundMessage
 async def claim(
     session: AsyncSession, channel: str, dedup_key: str, user_id: str, *, at: datetime
 ) -> InboundMessage | None:
-    """The new claim row, or None when this message was claimed before."""
+    """The new claim row, or None when this message was claimed before. One statement: the
+    ORM takes the returned row as the persistent object, so no SELECT follows."""
     insert = upsert_insert(session)
-    claimed = await session.scalar(
+    claimed: InboundMessage | None = await session.scalar(
         insert(InboundMessage)
         .values(channel=channel, dedup_key=dedup_key, user_id=user_id, replies={}, received_at=at)
         .on_conflict_do_nothing()
-        .returning(InboundMessage.id)
+        .returning(InboundMessage)
     )
-    return None if claimed is None else await session.get(InboundMessage, claimed)
+    return claimed
 
 
 async def earlier_replies(session: AsyncSession, channel: str, dedup_key: str) -> list[Any]:

@@ -25,12 +25,12 @@ at village committees; a village's liaison_judge is a judge of the tribunal cove
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
+from backend.yaml_check import ConfigFileError, FieldSpec
 from nlu.types import CATEGORIES, GazetteerEntry
 
 TOWN_KINDS = ("town", "street")
@@ -49,15 +49,10 @@ ROLE_HOME = {"judge": "court_tribunal", "grid_worker": "village_mediation_commit
 SINGLE_KINDS = ("county_mediation_centre", "administrative_centre", "trade_committee")
 
 
-class NetworkError(ValueError):
+class NetworkError(ConfigFileError):
     """Every problem found in the file, each "<file>:<line>: <message>", in line order."""
 
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__(
-            f"{len(self.errors)} error(s) in the organisation network:\n"
-            + "\n".join(f"  {e}" for e in self.errors)
-        )
+    what = "the organisation network"
 
 
 @dataclass(frozen=True)
@@ -206,20 +201,6 @@ class OrgNetwork:
             for t in self.towns
             for p in (t, *self.villages_of(t.code))
         ]
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One key of an item. kind: str, list (of str), bool, items (a list of mappings, each
-    read on its own) or any; check: the allowed values, a regex to match, or a predicate;
-    attr: the dataclass field it fills when not named like the key."""
-
-    kind: str = "str"
-    required: bool = True
-    check: tuple[str, ...] | re.Pattern[str] | Callable[[str], bool] | None = None
-    hint: str = ""
-    default: Any = None
-    attr: str = ""
 
 
 _TEXT = FieldSpec()

@@ -1,54 +1,30 @@
 """Reads and checks config/organizations.yaml for backend.org_network (schema: see there).
 
-The file is composed into a node tree, which knows every line, and constructed into plain
-data, which is read item by item against a small declarative spec. A loc (a path such as
-("mediators", 3, "role")) ties each value back to its line, so every message names one.
+The line-numbered reading (node tree, locs, specs) is backend/yaml_check.py's; this module
+adds the network's own rules: codes unique across the file, derived organisations, tribunals
+covering every town once, people at the right kind of organisation.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import Node
 
 from backend import org_network as net
 from backend.org_network import County, MediatorDef, OrgDef, OrgNetwork, Town, Village
+from backend.yaml_check import Checker, Loc, dig, read_yaml
 
 
 def read_network(path: Path) -> OrgNetwork:
     """Read and validate the file; raise NetworkError listing every problem found."""
-    loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-    try:
-        root = loader.get_single_node()  # the node tree has the lines; data is built from it
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise net.NetworkError(
-            [
-                f"{path.name}:{mark.line + 1 if mark else 1}: invalid YAML: "
-                f"{getattr(exc, 'problem', None) or exc}"
-            ]
-        ) from None
-    finally:
-        loader.dispose()
-    if root is None:
-        raise net.NetworkError([f"{path.name}:1: the file is empty"])
+    root, data = read_yaml(path, net.NetworkError)
     return _Loader(path.name, root, data).load()
 
 
-_Loc = tuple[str | int, ...]  # a path into the data, like ("mediators", 3, "role")
 _T = TypeVar("_T")
-
-
-def _dig(data: Any, loc: _Loc) -> Any:
-    for step in loc:
-        ok = isinstance(data, list) and isinstance(step, int) and step < len(data)
-        data = data.get(step) if isinstance(data, dict) else data[step] if ok else None
-    return data
 
 
 def _make(cls: type[_T], values: dict[str, Any], **extra: Any) -> _T:
@@ -57,41 +33,19 @@ def _make(cls: type[_T], values: dict[str, Any], **extra: Any) -> _T:
     return cls(**({k: v for k, v in values.items() if k in names} | extra))
 
 
-class _Loader:
+class _Loader(Checker):
     """Reads every item even when parts of it are wrong (a bad value becomes None, which the
     cross-checks skip), so a file's problems are all reported in one go."""
 
     def __init__(self, filename: str, root: Node, data: Any) -> None:
-        self.filename, self.data = filename, data
-        self.problems: list[tuple[int, str]] = []
-        self.lines: dict[_Loc, int] = {(): root.start_mark.line + 1}
-        self.claimed: dict[str, tuple[_Loc, str]] = {}  # code -> where first used, by what
-        self.where: dict[str, _Loc] = {}  # code -> its item
-        self.walk(root, ())
+        super().__init__(filename, root, data)
+        self.claimed: dict[str, tuple[Loc, str]] = {}  # code -> where first used, by what
+        self.where: dict[str, Loc] = {}  # code -> its item
 
-    def walk(self, node: Node, loc: _Loc) -> None:
-        """Index lines by loc (a mapping value by its key's line); report duplicate keys,
-        which YAML would silently collapse into the last one."""
-        if isinstance(node, MappingNode):
-            for key, value in node.value:
-                if (*loc, key.value) in self.lines:
-                    self.error(key.start_mark.line + 1, f"duplicate key '{key.value}'")
-                self.lines.setdefault((*loc, key.value), key.start_mark.line + 1)
-                self.walk(value, (*loc, key.value))
-        elif isinstance(node, SequenceNode):
-            for i, item in enumerate(node.value):
-                self.lines[(*loc, i)] = item.start_mark.line + 1
-                self.walk(item, (*loc, i))
-
-    def error(self, loc: _Loc | int, message: str) -> None:
-        while not isinstance(loc, int) and loc not in self.lines:
-            loc = loc[:-1]  # a missing key: report its parent's line
-        self.problems.append((loc if isinstance(loc, int) else self.lines[loc], message))
-
-    def at(self, code: str, key: str = "") -> _Loc:
+    def at(self, code: str, key: str = "") -> Loc:
         return (*self.where[code], key)
 
-    def claim(self, code: str, loc: _Loc, what: str = "") -> None:
+    def claim(self, code: str, loc: Loc, what: str = "") -> None:
         first, by = self.claimed.setdefault(code, (loc, what))
         if first != loc:
             self.error(
@@ -99,9 +53,9 @@ class _Loader:
                 f"duplicate code '{code}' (already used on line {self.lines.get(first, 1)}{by})",
             )
 
-    def record(self, loc: _Loc, what: str, derived: str = "") -> dict[str, Any] | None:
+    def record(self, loc: Loc, what: str, derived: str = "") -> dict[str, Any] | None:
         """The mapping at `loc` read per its spec; claims its code and its derived one."""
-        raw = _dig(self.data, loc)
+        raw = dig(self.data, loc)
         code = raw.get("code") if isinstance(raw, dict) else None
         label = f"{what} '{code}'" if isinstance(code, str) and code else what
         if not isinstance(raw, dict):
@@ -111,47 +65,11 @@ class _Loader:
             self.claim(code, (*loc, "code"))
             if derived:
                 self.claim(code + derived, loc, f" by the {derived[1:]} of {label}")
-        spec = net.SCHEMA[what]
-        for key in raw.keys() - spec.keys():
-            self.error((*loc, key), f"{label}: unknown key '{key}'")
-        for key in (k for k, f in spec.items() if f.required and k not in raw):
-            self.error(loc, f"{label}: missing '{key}'")
-        return {  # keyed by the dataclass field each value fills
-            f.attr or k: self.value(raw[k], f, (*loc, k), label, k) if k in raw else f.default
-            for k, f in spec.items()
-        }
+        return self.read_mapping(raw, loc, label, net.SCHEMA[what])
 
-    def value(self, value: Any, f: net.FieldSpec, loc: _Loc, label: str, key: str) -> Any:
-        """The value read per `f`, or None after reporting what is wrong with it."""
-        if f.kind in ("list", "items") and not isinstance(value, list):
-            return self.error(loc, f"{label}: '{key}' must be a list")
-        if f.kind in ("items", "any"):
-            return value
-        if f.kind == "list":
-            item = net.FieldSpec(check=f.check, hint=f.hint)
-            return tuple(self.value(v, item, (*loc, i), label, key) for i, v in enumerate(value))
-        if f.kind == "bool":
-            if isinstance(value, bool):
-                return value
-            return self.error(loc, f"{label}: '{key}' must be true or false")
-        if not (isinstance(value, str) and value.strip()):
-            quote = " (quote it)" if isinstance(value, int | float) else ""
-            return self.error(loc, f"{label}: '{key}' must be a non-empty string{quote}")
-        value, check, noun = value.strip(), f.check, key.removesuffix("s")
-        if isinstance(check, tuple) and value not in check:
-            return self.error(
-                loc,
-                f"{label}: unknown {noun} '{value}' "
-                f"({f.hint or 'expected one of ' + ', '.join(check)})",
-            )
-        matches = check.fullmatch if isinstance(check, re.Pattern) else check
-        if callable(matches) and not matches(value):
-            return self.error(loc, f"{label}: bad {noun} '{value}' ({f.hint})")
-        return value
-
-    def records(self, loc: _Loc, what: str, derived: str = "") -> list[tuple[_Loc, dict[str, Any]]]:
+    def records(self, loc: Loc, what: str, derived: str = "") -> list[tuple[Loc, dict[str, Any]]]:
         """The items of the list at `loc` that could be read far enough to have a code."""
-        found = _dig(self.data, loc)
+        found = dig(self.data, loc)
         read = [
             ((*loc, i), self.record((*loc, i), what, derived))
             for i in range(len(found) if isinstance(found, list) else 0)
@@ -160,7 +78,7 @@ class _Loader:
 
     def load(self) -> OrgNetwork:
         self.record((), "file")
-        version = _dig(self.data, ("version",))
+        version = dig(self.data, ("version",))
         if ("version",) in self.lines and (type(version) is not int or version != 1):
             self.error(("version",), f"unsupported version {version!r} (expected 1)")
         c = self.record(("county",), "county") if ("county",) in self.lines else None
@@ -195,13 +113,9 @@ class _Loader:
         covering = self.check_tribunals(towns, orgs)
         self.check_people(villages, orgs + derived, mediators, covering)
         self.check_names(towns, villages)
-        if self.problems or c is None:
-            raise net.NetworkError(
-                [
-                    f"{self.filename}:{line}: {message}"
-                    for line, message in sorted(self.problems, key=lambda p: p[0])
-                ]
-            )
+        self.fail_if_problems(net.NetworkError)
+        if c is None:  # reported as missing above
+            raise net.NetworkError([f"{self.filename}:1: no county"])
         return OrgNetwork(
             _make(County, c),
             tuple(towns),
@@ -211,7 +125,7 @@ class _Loader:
         )
 
     def resolve(
-        self, ref: str | None, index: dict[str, _T], loc: _Loc, label: str, what: str
+        self, ref: str | None, index: dict[str, _T], loc: Loc, label: str, what: str
     ) -> _T | None:
         """The item `ref` names, or None after saying why (a bad ref was reported already)."""
         if ref is None or ref in index:

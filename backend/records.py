@@ -53,6 +53,14 @@ class CaseDraft:
     phone: str | None = None
     risk_level: str = "none"
     risk_reasons: list[str] = field(default_factory=list)
+    # Facts for the routing rules: people on the resident's side, village | cross_village |
+    # cross_town, and mediation | court (what the resident asked for).
+    group_size: int | None = None
+    scope: str | None = None
+    wish: str | None = None
+    # Reports taken by staff on a resident's behalf (proxy / offline) carry these.
+    resident_name: str | None = None
+    consent_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,18 +70,6 @@ class SubmittedCase:
     organization_name_en: str
     mediator_name: str | None
     response_deadline: datetime
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    number: str
-    category: str
-    status: str
-    organization_name: str | None
-    organization_name_en: str | None
-    mediator_name: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 @dataclass(frozen=True)

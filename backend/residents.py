@@ -16,13 +16,16 @@ async def resident_for(
     session: AsyncSession, channel: str, external_id: str, *, at: datetime, locale: str
 ) -> Resident:
     """The resident behind a channel identity, created on first contact."""
-    identity = await session.scalar(
-        select(ChannelIdentity).filter_by(channel=channel, external_id=external_id)
-    )
-    if identity is not None:
+    known = (
+        await session.execute(
+            select(ChannelIdentity, Resident)
+            .join(Resident, Resident.id == ChannelIdentity.resident_id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        )
+    ).first()
+    if known is not None:  # one query for both: this runs for every message
+        identity, resident = known.tuple()
         identity.last_seen_at = at
-        resident = await session.get(Resident, identity.resident_id)
-        assert resident is not None
         return resident
     resident = Resident(locale=locale, created_at=at)
     session.add(resident)

@@ -13,18 +13,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import cases, conversations, inbound, residents
+from backend import cases, conversations, inbound, invites, outbox, residents
 from backend.clock import Clock
 from backend.db import Database
 from backend.models import CallbackRequest, ConversationState, InboundMessage, Resident
 from backend.records import (
     CallbackReceipt,
     CaseDraft,
-    CaseSummary,
     Conversation,
     ResidentProfile,
     SubmittedCase,
 )
+from backend.resident_cases import ResidentCaseDesk
+from backend.risk_alerts import alert_duty_staff
+from backend.routing import RULES_KEY
+from backend.routing_rules import RoutingRules
+from backend.staff_desk import StaffDesk
+from backend.staff_records import StaffProfile
 
 
 @dataclass
@@ -54,6 +59,18 @@ class DialogueSession:
         if self._claim is not None:
             self._claim.replies = {"messages": replies}
 
+    def push_replies(self, replies: list[Any]) -> None:
+        """Sends the replies through the outbox, committed with this unit (a message handled
+        late, when nobody waits for the answer)."""
+        for reply in replies:
+            outbox.enqueue_reply(
+                self.session,
+                channel=self.channel,
+                recipient=self.user_id,
+                reply=reply,
+                at=self.clock.now(),
+            )
+
     @property
     def resident(self) -> ResidentProfile:
         r = self._resident
@@ -80,8 +97,33 @@ class DialogueSession:
             self.session, self._resident, draft, channel=self.channel, at=self.clock.now()
         )
 
-    async def my_cases(self) -> list[CaseSummary]:
-        return await cases.cases_of_resident(self.session, self._resident.id)
+    async def staff_desk(self) -> StaffDesk | None:
+        """The sender's staff desk when their chat account is linked to a staff record."""
+        staff = await invites.staff_for_resident(self.session, self._resident.id)
+        if staff is None:
+            return None
+        return StaffDesk(self.session, self.clock, staff, self.channel)
+
+    async def redeem_invite(self, code: str) -> StaffProfile:
+        staff = await invites.redeem_invite(self.session, code, self._resident, at=self.clock.now())
+        return await StaffDesk(self.session, self.clock, staff).profile()
+
+    async def raise_risk_alert(self, text: str, reasons: list[str], town_code: str | None) -> int:
+        """Danger in a report still being written: duty staff hear of it now, once a day."""
+        now = self.clock.now()
+        return await alert_duty_staff(
+            self.session,
+            text=text,
+            reasons=reasons,
+            town_code=town_code,
+            at=now,
+            dedup=f"risk:{self._resident.id}:{now.date().isoformat()}",
+        )
+
+    @property
+    def my_cases_desk(self) -> ResidentCaseDesk:
+        """The sender's own cases: list, withdraw, add a message or evidence."""
+        return ResidentCaseDesk(self.session, self.clock, self._resident.id)
 
     async def request_callback(
         self, *, phone: str, reason: str, town_code: str | None, context: str | None
@@ -105,12 +147,22 @@ class DialogueSession:
 class CaseStore:
     """Opens one DialogueSession per incoming message."""
 
-    def __init__(self, db: Database, clock: Clock, default_locale: str = "zh") -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        default_locale: str = "zh",
+        *,
+        rules: RoutingRules | None = None,
+    ) -> None:
         self.db, self.clock, self.default_locale = db, clock, default_locale
+        self.rules = rules  # the routing rules, loaded once at start (jiefen.app)
 
     @asynccontextmanager
     async def dialogue_session(self, channel: str, user_id: str) -> AsyncIterator[DialogueSession]:
         async with self.db.sessions() as session, session.begin():
+            if self.rules is not None:
+                session.info[RULES_KEY] = self.rules
             now = self.clock.now()
             # Lock the conversation first: it serialises this user's messages across processes.
             row, conversation = await conversations.lock_conversation(

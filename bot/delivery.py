@@ -5,23 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import datetime
 
-from backend.clock import Clock
-from backend.db import Database
+from backend.clock import Clock, Sleep
+from backend.db import Database, database_unreachable
 from backend.delivery import DeliveryPolicy, Push, Undeliverable, deliver_due
 from bot.channels.base import ChannelPlugin
 from bot.i18n import Texts
-from bot.messages import Option, OutgoingMessage
+from bot.messages import Option, OutgoingMessage, from_record
 
 log = logging.getLogger(__name__)
 
 
 def render_push(push: Push, texts: Texts) -> OutgoingMessage:
+    if "reply" in push.payload:  # the dialogue's reply to a message handled after an outage
+        return from_record(push.payload["reply"])
     t = texts.for_locale(push.locale)
     params = dict(push.payload.get("params", {}))
     if "category" in params:
         params["category"] = t(f"category.{params['category']}")
+    for name in push.payload.get("translate", []):  # params that are catalogue keys
+        params[name] = t(params[name])
+    for name in push.payload.get("times", []):  # ISO times, shown in the county's zone
+        params[name] = t.when(datetime.fromisoformat(params[name]))
     options = tuple(
         Option(t(o["label_key"]), o["payload"]) for o in push.payload.get("options", [])
     )
@@ -29,6 +36,10 @@ def render_push(push: Push, texts: Texts) -> OutgoingMessage:
 
 
 class OutboxWorker:
+    """Delivers due pushes in rounds. `claims` limits it to some channels (a `jiefen worker`
+    process leaves web-chat pushes to the server whose memory the page reads); by default
+    it claims every push, and one for a channel it lacks fails as undeliverable."""
+
     def __init__(
         self,
         db: Database,
@@ -38,9 +49,14 @@ class OutboxWorker:
         *,
         poll_seconds: float = 1.0,
         policy: DeliveryPolicy | None = None,
+        claims: Collection[str] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        max_pause_seconds: float = 30.0,
     ) -> None:
         self.db, self.channels, self.texts, self.clock = db, channels, texts, clock
         self.poll_seconds, self.policy = poll_seconds, policy or DeliveryPolicy()
+        self.claims, self.sleep, self.max_pause_seconds = claims, sleep, max_pause_seconds
+        self.database_away = False
 
     async def send(self, push: Push) -> None:
         channel = self.channels.get(push.channel)
@@ -49,15 +65,32 @@ class OutboxWorker:
         await channel.send(push.recipient, render_push(push, self.texts))
 
     async def run_once(self) -> int:
-        outcome = await deliver_due(self.db, self.send, self.clock, policy=self.policy)
+        outcome = await deliver_due(
+            self.db, self.send, self.clock, policy=self.policy, channels=self.claims
+        )
         return sum(outcome.values())
 
     async def run_forever(self) -> None:
+        """Rounds until cancelled. While the database is away it waits longer and longer
+        (up to max_pause_seconds) and says so once; what was due goes out when it is back."""
+        pause = self.poll_seconds
         while True:
             try:
                 busy = await self.run_once()
-            except Exception:  # the database may be away for a while: keep trying
-                log.exception("outbox delivery round failed; retrying")
+            except Exception as exc:
                 busy = 0
+                if database_unreachable(exc):
+                    if not self.database_away:
+                        log.warning("outbox: database unreachable (%s); deliveries wait", exc)
+                    self.database_away = True
+                    pause = min(max(pause, self.poll_seconds) * 2, self.max_pause_seconds)
+                else:
+                    log.exception("outbox delivery round failed; retrying")
+                    pause = self.poll_seconds
+            else:
+                if self.database_away:
+                    log.warning("outbox: database reachable again; delivering what waited")
+                self.database_away = False
+                pause = self.poll_seconds
             if not busy:
-                await asyncio.sleep(self.poll_seconds)
+                await self.sleep(pause)

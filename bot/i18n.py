@@ -78,6 +78,9 @@ class Translator:
         text = self.texts.lookup(self.locale, key)
         return text.format(**params) if params else text
 
+    def has(self, key: str) -> bool:
+        return key in self.texts.keys(self.locale) or key in self.texts.keys(LOCALES[0])
+
     def when(self, moment: datetime) -> str:
         """A date and time in the county's zone, written the local way."""
         pattern = self("format.datetime")

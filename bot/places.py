@@ -42,6 +42,15 @@ class PlaceDirectory:
     def villages_of(self, town_code: str) -> list[PlaceRecord]:
         return [p for p in self._by_code.values() if p.parent_code == town_code]
 
+    def town_of(self, codes: list[str] | None) -> str | None:
+        """The one town the given places lie in, or None when unknown or several."""
+        towns = set()
+        for code in codes or []:
+            place = self.get(code)
+            if place is not None:
+                towns.add(place.code if place.kind == "town" else place.parent_code)
+        return towns.pop() if len(towns) == 1 else None
+
     def display(self, code: str | None, locale: str) -> str:
         """ "枫桥镇 陈家村" / "Chenjia Village, Fengqiao Town"."""
         place = self.get(code)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from backend.clock import Clock, SystemClock
+from backend.clock import Clock, Sleep, SystemClock
+from backend.crypto import PersonalDataCipher, load_or_create_key
 from backend.db import Database, open_database, upgrade_database
 from backend.org_sync import load_organizations_if_empty
 from backend.places import list_places
+from backend.routing_rules import load_rules
 from backend.services import CaseStore
 from bot.engine import Dialogue
 from bot.i18n import Texts
 from bot.places import PlaceDirectory
+from bot.spool import Spool
 from bot.turn import DialogueConfig, DialogueServices
 from jiefen.nlu_factory import create_nlu
 from jiefen.settings import Settings
@@ -31,6 +35,8 @@ class App:
     dialogue: Dialogue
     places: PlaceDirectory
     nlu: NluBackend
+    spool: Spool | None = None  # messages kept while the database is away (servers only)
+    sleep: Sleep = asyncio.sleep  # how background loops wait (a test's clock in tests)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -52,10 +58,23 @@ def _nlu_for(settings: Settings, places: PlaceDirectory, clock: Clock) -> NluBac
     return create_nlu(settings, places.gazetteer, today)
 
 
+def open_spool(settings: Settings) -> Spool:
+    key = load_or_create_key(settings.secret_key, settings.var_dir)
+    return Spool(settings.spool_dir, PersonalDataCipher(key))
+
+
 async def build_app(
-    settings: Settings, *, clock: Clock | None = None, nlu: NluBackend | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    nlu: NluBackend | None = None,
+    sleep: Sleep | None = None,
+    spooling: bool = False,
 ) -> App:
+    """`spooling`: keep messages on disk while the database is away; only for a process that
+    also replays them (the server, see jiefen.server)."""
     clock = clock or SystemClock()
+    rules = load_rules(settings.routing_path)  # a broken file stops the start, every error named
     db = await open_store(settings)
     async with db.sessions() as session, session.begin():
         if await load_organizations_if_empty(session, settings.organizations_path):
@@ -71,5 +90,7 @@ async def build_app(
     services = DialogueServices(
         nlu, Texts(settings.locales_dir, settings.timezone), places, clock, config
     )
-    store = CaseStore(db, clock, settings.default_locale)
-    return App(settings, db, store, Dialogue(store, services), places, nlu)
+    store = CaseStore(db, clock, settings.default_locale, rules=rules)
+    spool = open_spool(settings) if spooling else None
+    dialogue = Dialogue(store, services, spool)
+    return App(settings, db, store, dialogue, places, nlu, spool, sleep or asyncio.sleep)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 
 from backend.crypto import load_or_create_key
-from bot.channels.base import ChannelPlugin
+from backend.db import Database
+from bot.channels.base import ChannelPlugin, Handler
 from bot.channels.files import EvidenceStore
+from bot.messages import IncomingMessage, OutgoingMessage
 from jiefen.app import App
 from jiefen.settings import Settings
+
+WEB_CHAT = "webchat"  # its pushes wait in the memory of the server the page talks to
 
 
 def session_secret(settings: Settings) -> str:
@@ -28,6 +32,23 @@ def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
     channels: list[ChannelPlugin] = [
         WebChatChannel(handle, secret_key=session_secret(settings), evidence=evidence, texts=texts)
     ]
+    return channels + _platforms(settings, handle, app.db, evidence)
+
+
+def sending_channels(settings: Settings, db: Database) -> list[ChannelPlugin]:
+    """The platforms a `jiefen worker` delivers pushes to (not the web chat: its pushes wait
+    in the memory of the server the page talks to). They take no messages in."""
+
+    async def no_dialogue(message: IncomingMessage) -> list[OutgoingMessage]:
+        raise RuntimeError(f"this process only delivers pushes; got a {message.channel} message")
+
+    return _platforms(settings, no_dialogue, db, EvidenceStore(settings.evidence_dir))
+
+
+def _platforms(
+    settings: Settings, handle: Handler, db: Database, evidence: EvidenceStore
+) -> list[ChannelPlugin]:
+    channels: list[ChannelPlugin] = []
     if settings.telegram_token:
         from bot.channels.telegram import TelegramChannel
 
@@ -53,7 +74,7 @@ def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
                 app_secret=settings.wechat_app_secret,
                 aes_key=settings.wechat_aes_key,
                 api_base=settings.wechat_api_base,
-                token_store=DatabaseTokenStore(app.db),
+                token_store=DatabaseTokenStore(db),
                 evidence=evidence,
             )
         )

@@ -27,7 +27,20 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group()
+class _Jiefen(click.Group):
+    """A broken configuration file (organisations, routing rules) stops any command with the
+    file's errors, each with its line, and exit status 1, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from backend.yaml_check import ConfigFileError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigFileError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Jiefen)
 @click.option("--log-level", default="WARNING", show_default=True)
 def main(log_level: str) -> None:
     """解纷 jiefen: report civil disputes in chat and get them to people's mediation."""
@@ -111,20 +124,27 @@ def chat(user_id: str | None) -> None:
 
 
 @main.command()
-def serve() -> None:
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="leave Telegram and WeChat pushes to `jiefen worker` (web-chat pushes, held in this "
+    "process's memory for the page, are still delivered here)",
+)
+def serve(no_worker: bool) -> None:
     """Run the server: web chat, Telegram and WeChat endpoints, health checks, outbox worker."""
     import uvicorn
 
     from jiefen.app import build_app
-    from jiefen.channels import build_channels
+    from jiefen.channels import WEB_CHAT, build_channels
     from jiefen.server import create_web_app
 
     settings = load_settings()
     configure_logging("INFO")
 
     async def go() -> None:
-        app = await build_app(settings)
-        web = create_web_app(app, build_channels(settings, app))
+        app = await build_app(settings, spooling=True)
+        claims = [WEB_CHAT] if no_worker else None
+        web = create_web_app(app, build_channels(settings, app), worker_claims=claims)
         server = uvicorn.Server(
             uvicorn.Config(web, host=settings.http_host, port=settings.http_port, log_level="info")
         )
@@ -132,6 +152,15 @@ def serve() -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
+
+
+@main.command()
+def worker() -> None:
+    """Deliver Telegram and WeChat pushes from the outbox (beside `serve --no-worker`)."""
+    from jiefen.worker import main as run
+
+    configure_logging("INFO")
+    run(load_settings())
 
 
 @main.group()
@@ -231,8 +260,12 @@ def callbacks_list(organization: str | None, as_json: bool) -> None:
 
 def _register_subcommands() -> None:
     from jiefen.cli_nlu import nlu
+    from jiefen.cli_route import route
+    from jiefen.cli_staff import mediators
 
     main.add_command(nlu)
+    main.add_command(route)
+    main.add_command(mediators)
 
 
 _register_subcommands()

@@ -1,12 +1,13 @@
-"""`jiefen serve`: one ASGI application for every channel, the health checks, and the outbox
-worker running beside them."""
+"""`jiefen serve`: one ASGI application for every channel, the health checks, the outbox
+worker, the spool replayer and the deadline sweep running beside them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,30 +17,68 @@ from starlette.routing import Route
 from backend.db import ping
 from bot.channels.base import ChannelPlugin
 from bot.delivery import OutboxWorker
+from bot.replay import SpoolReplayer
 from jiefen.app import App
+from scheduler.deadlines import DeadlineSweeper
 
 log = logging.getLogger(__name__)
+PING_TIMEOUT = 5.0  # seconds; a database host gone silent must not hang /readyz
 
 
 def create_web_app(
-    app: App, channels: Sequence[ChannelPlugin], *, run_worker: bool = True
+    app: App,
+    channels: Sequence[ChannelPlugin],
+    *,
+    run_worker: bool = True,
+    worker_claims: Collection[str] | None = None,
+    run_scheduler: bool = True,
 ) -> Starlette:
+    """`worker_claims`: the channels whose pushes this process delivers (default: all)."""
     by_name = {c.name: c for c in channels}
     failed: dict[str, str] = {}
-    worker = OutboxWorker(app.db, by_name, app.dialogue.services.texts, app.store.clock)
+    worker = OutboxWorker(
+        app.db,
+        by_name,
+        app.dialogue.services.texts,
+        app.store.clock,
+        poll_seconds=app.settings.outbox_poll_seconds,
+        claims=worker_claims,
+        sleep=app.sleep,
+    )
+    replayer = (
+        SpoolReplayer(app.dialogue, app.spool, lambda: ping_soon(app), app.sleep)
+        if app.spool is not None
+        else None
+    )
+
+    sweeper = DeadlineSweeper(app.db, app.store.clock, app.sleep)
+
+    def spool_counts() -> dict[str, int]:
+        spool = app.spool
+        return {
+            "spooled": len(spool) if spool else 0,
+            "spool_aside": spool.aside_count() if spool else 0,
+        }
 
     async def healthz(_: Request) -> JSONResponse:
         running = sorted(set(by_name) - set(failed))
-        return JSONResponse({"status": "degraded" if failed else "ok", "channels": running,
-                             "failed_channels": failed})
+        return JSONResponse(
+            {
+                "status": "degraded" if failed else "ok",
+                "channels": running,
+                "failed_channels": failed,
+                **spool_counts(),
+            }
+        )
 
     async def readyz(_: Request) -> JSONResponse:
         try:
-            await ping(app.db)
+            await ping_soon(app)
         except Exception as exc:
             log.warning("not ready: database unreachable (%s)", exc)
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+            body = {"status": "database unreachable", **spool_counts()}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready", **spool_counts()})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -49,11 +88,17 @@ def create_web_app(
             except Exception as exc:  # one platform being away must not stop the others
                 log.exception("channel %s did not start; serving without it", channel.name)
                 failed[channel.name] = f"{type(exc).__name__}: {exc}"[:200]
-        task = asyncio.create_task(worker.run_forever()) if run_worker else None
+        tasks: list[asyncio.Task[Any]] = []
+        if run_worker:
+            tasks.append(asyncio.create_task(worker.run_forever()))
+        if replayer is not None:  # also replays what was spooled before a restart
+            tasks.append(asyncio.create_task(replayer.run_forever()))
+        if run_scheduler:
+            tasks.append(asyncio.create_task(sweeper.run_forever()))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -67,4 +112,11 @@ def create_web_app(
         routes.extend(channel.routes())
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.worker = worker
+    web.state.replayer = replayer
+    web.state.sweeper = sweeper
     return web
+
+
+async def ping_soon(app: App) -> None:
+    """The database answers within PING_TIMEOUT, or this raises."""
+    await asyncio.wait_for(ping(app.db), PING_TIMEOUT)

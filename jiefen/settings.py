@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     config_dir: Path = PROJECT_ROOT / "config"
     organizations_file: Path | None = None
+    routing_file: Path | None = None
 
     default_locale: Literal["zh", "en"] = "zh"
     timezone: str = "Asia/Shanghai"
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_template_id: str = ""
 
+    # How often an idle outbox worker looks for due pushes.
+    outbox_poll_seconds: float = 1.0
+
     # Conversation limits a resident can notice.
     description_max_chars: int = 3000
     short_answer_max_chars: int = 200
@@ -71,6 +75,10 @@ class Settings(BaseSettings):
         return self.organizations_file or self.config_dir / "organizations.yaml"
 
     @property
+    def routing_path(self) -> Path:
+        return self.routing_file or self.config_dir / "routing.yaml"
+
+    @property
     def locales_dir(self) -> Path:
         return self.config_dir / "locales"
 
@@ -78,6 +86,11 @@ class Settings(BaseSettings):
     def evidence_dir(self) -> Path:
         """Outside every served folder: evidence is read through the case store only."""
         return self.var_dir / "evidence"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Messages kept while the database is unreachable (encrypted, one file each)."""
+        return self.var_dir / "spool"
 
     @property
     def nlu_cache_dir(self) -> Path:

@@ -28,6 +28,11 @@ class ChannelPlugin(Protocol):
         """Background work such as long polling; returns once it is running."""
         ...
 
+    async def start_sending(self) -> None:
+        """Only what `send` needs (no polling, no webhook): for a process that just delivers
+        pushes (`jiefen worker`); `stop` undoes it."""
+        ...
+
     async def stop(self) -> None: ...
 
     async def send(self, recipient: str, message: OutgoingMessage) -> None:

@@ -126,6 +126,9 @@ class TelegramChannel:
         await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
         log.info("telegram: long polling started")
 
+    async def start_sending(self) -> None:
+        await self.application.initialize()
+
     async def stop(self) -> None:
         app = self.application
         if app.updater is not None and app.updater.running:

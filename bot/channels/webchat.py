@@ -154,6 +154,9 @@ class WebChatChannel:
     async def start(self) -> None:
         return None
 
+    async def start_sending(self) -> None:
+        return None
+
     async def stop(self) -> None:
         self._queues.clear()
 

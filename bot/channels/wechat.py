@@ -115,6 +115,9 @@ class WeChatChannel:
     async def start(self) -> None:
         return None
 
+    async def start_sending(self) -> None:
+        return None
+
     async def stop(self) -> None:
         """Lets messages still being handled, and their late replies, finish first."""
         for _ in range(2):  # handling done, then the customer-service sends it started

@@ -1,13 +1,16 @@
-"""Dispatch: commands first, then the step the user is in, else work out what they want."""
+"""Dispatch: staff requests first, then commands, then the step the user is in, else work
+out what they want."""
 
 from __future__ import annotations
 
 from bot.flows import current_step
-from bot.handlers import common
+from bot.handlers import common, staff
 from bot.turn import Turn
 
 
 async def dispatch(turn: Turn) -> None:
+    if await staff.try_handle(turn):
+        return
     command = common.command_of(turn)
     if command is not None:
         await common.run_command(turn, command)

@@ -1,12 +1,13 @@
-"""Commands that work at any point (/start /new /status /cancel /restart /help /lang), talking
-to a person, and what to do with a message when no conversation is under way."""
+"""Commands that work at any point (/start /new /status /withdraw /add /cancel /restart /help
+/lang), talking to a person, and what to do with a message when no conversation is under way."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from bot.flows import RESUME_KEY, Step, ask_again, has_suspended, register, resume, suspend
-from bot.handlers import intake, status
+from bot.handlers import intake, my_cases, status
+from bot.handlers.menu import menu
 from bot.handlers.text_checks import is_meaningful
 from bot.i18n import LOCALES
 from bot.turn import Turn
@@ -41,20 +42,14 @@ def command_of(turn: Turn) -> str | None:
         return payload[4:]
     if payload.startswith("lang:"):
         return payload
+    action = my_cases.action_of(turn)  # withdraw / add (buttons and typed words)
+    if action is not None:
+        return action
     text = turn.text
     if text.startswith("/"):
         name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
         return name if name in COMMANDS else "unknown"
     return KEYWORDS.get(text.casefold())
-
-
-def menu(turn: Turn) -> list:
-    return [
-        turn.option("menu.report", "cmd:new"),
-        turn.option("menu.status", "cmd:status"),
-        turn.option("menu.human", "cmd:human"),
-        turn.option("menu.help", "cmd:help"),
-    ]
 
 
 async def welcome(turn: Turn) -> None:
@@ -211,8 +206,8 @@ async def idle(turn: Turn) -> None:
     parsed = await turn.services.nlu.parse(text[: turn.services.config.description_max_chars])
     intent = parsed.intent.name
     if parsed.risk.level == "high":
-        turn.say("risk.emergency")
-        await intake.begin_report(turn, initial_text=text)
+        await intake.opening.warn_of_danger(turn, text, parsed)
+        await intake.begin_report(turn, initial_text=text, warned=True)
     elif intent == "report_dispute":
         await intake.begin_report(turn, initial_text=text)
     elif intent in SIMPLE_INTENTS:
@@ -247,6 +242,8 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "status": on_status,
     "lang": on_lang,
     "human": talk_to_person,
+    "withdraw": my_cases.on_withdraw,
+    "add": my_cases.on_add,
     "unknown": on_unknown_command,
 }
 

@@ -2,9 +2,11 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from backend.db import open_database, upgrade_database
 from backend.models import Base, Resident
@@ -39,3 +41,55 @@ async def test_phone_is_encrypted_at_rest(database_url: str, tmp_path) -> None:
             assert resident.created_at.tzinfo is not None
     finally:
         await db.dispose()
+
+
+async def test_a_database_that_is_not_there_is_unreachable(tmp_path) -> None:
+    from backend.db import database_unreachable, ping
+    from tests.servers import free_port
+
+    nowhere = open_database(
+        f"postgresql+asyncpg://127.0.0.1:{free_port()}/gone", secret_key=TEST_KEY, var_dir=tmp_path
+    )
+    try:
+        with pytest.raises(Exception) as refused:
+            await ping(nowhere)
+        assert database_unreachable(refused.value)
+        wrapped = RuntimeError("handling failed")
+        wrapped.__cause__ = refused.value
+        assert database_unreachable(wrapped)  # found through the causes
+    finally:
+        await nowhere.dispose()
+
+
+async def test_bugs_and_conflicts_are_not_an_outage(database_url: str, tmp_path) -> None:
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    from backend.db import database_unreachable
+
+    db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
+    try:
+        async with db.engine.connect() as conn:
+            with pytest.raises(Exception) as missing:
+                await conn.execute(text("SELECT * FROM no_such_table"))
+        assert isinstance(missing.value, ProgrammingError | OperationalError)
+        assert not database_unreachable(missing.value)
+        async with db.sessions() as session, session.begin():
+            session.add(Resident(id=7, created_at=datetime.now(UTC)))
+        with pytest.raises(IntegrityError) as twice:
+            async with db.sessions() as session, session.begin():
+                session.add(Resident(id=7, created_at=datetime.now(UTC)))
+        assert not database_unreachable(twice.value)
+        assert not database_unreachable(ValueError("a bug"))
+    finally:
+        await db.dispose()
+
+
+def test_a_locked_sqlite_file_counts_as_away_and_a_missing_table_does_not() -> None:
+    import sqlite3
+
+    from backend.db import database_unreachable
+
+    locked = OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database is locked"))
+    assert database_unreachable(locked)
+    typo = OperationalError("SELECT ...", {}, sqlite3.OperationalError("no such column: x"))
+    assert not database_unreachable(typo)

@@ -128,3 +128,21 @@ async def test_two_workers_never_send_the_same_push(db: Database, clock: ManualC
     )
     assert sum(r["sent"] for r in results) == 40
     assert len({p.id for p in platform.sent}) == len(platform.sent) == 40
+
+
+async def test_a_worker_claims_only_the_channels_it_serves(
+    db: Database, clock: ManualClock
+) -> None:
+    await _enqueue(db, clock, 2)  # telegram
+    async with db.sessions() as session, session.begin():
+        outbox.enqueue_reply(
+            session,
+            channel="webchat",
+            recipient="s1",
+            reply={"text": "hi", "options": []},
+            at=clock.now(),
+        )
+    platform = RecordingPlatform()
+    assert (await deliver_due(db, platform.send, clock, channels=["webchat"]))["sent"] == 1
+    assert [p.channel for p in platform.sent] == ["webchat"]
+    assert [r.status for r in await _rows(db)] == ["pending", "pending", "sent"]

@@ -3,7 +3,7 @@
 import re
 
 from bot.flows import FLOWS
-from bot.handlers import common  # noqa: F401  (registers the cancel and handoff flows)
+from bot.handlers import common  # noqa: F401  (registers the cancel, handoff and my_cases flows)
 from jiefen.settings import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs" / "conversations"
@@ -24,3 +24,14 @@ def test_common_diagram_names_the_side_flows() -> None:
     states = _states("common.md")
     assert set(FLOWS["cancel"]) <= states
     assert set(FLOWS["handoff"]) <= states
+
+
+def test_my_cases_diagram_matches_the_registered_steps() -> None:
+    assert _states("my_cases.md") == set(FLOWS["my_cases"])
+
+
+def test_staff_diagram_matches_the_registered_steps() -> None:
+    from bot.handlers import staff  # noqa: F401  (registers the staff flows)
+
+    expected = set(FLOWS["staff_register"]) | set(FLOWS["staff_case"])
+    assert _states("staff.md") == expected

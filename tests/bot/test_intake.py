@@ -64,7 +64,7 @@ async def test_neighbour_dispute_reported_end_to_end(app) -> None:
         "name": "隔壁邻居王某",
         "contact": None,
     }
-    assert [e["kind"] for e in case["events"]] == ["created", "status_changed"]
+    assert [e["kind"] for e in case["events"]] == ["created", "status_changed", "offered"]
     assert case["events"][0]["data"] == {"channel": "console", "reported_by": "self"}
 
 
@@ -231,7 +231,7 @@ async def test_status_lists_only_the_residents_own_cases(app) -> None:
     await first.tap("确认提交")
     number = _number(first.text)
     await first.say("/status")
-    assert number in first.text and "等待受理" in first.text
+    assert number in first.text and "等待调解员接案" in first.text
     other = ChatDriver(app.dialogue, "owner-b")
     await other.say("/status")
     assert number not in other.text and "还没有登记" in other.text

@@ -2,7 +2,8 @@
 adapter to run against it unchanged (PTB with base_url pointed here).
 
 Tests queue updates (or build them to POST to a webhook), read what the bot sent, and can make
-the next sendMessage fail the way Telegram does (429 with retry_after, 403 blocked).
+the next sendMessage fail the way Telegram does (429 with retry_after, 403 blocked), or hold it
+(`hold_next_send`) so a test can kill the sender at a known point.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ LONG_POLL_CAP = 2.0  # seconds: a fake long poll never waits longer, so tests st
 
 
 @dataclass
+class SendGate:
+    """Holds one sendMessage. At "before" the message is not taken (it never counts as sent);
+    at "after" it is recorded as delivered and the HTTP answer is held back. `reached` is set
+    when the request is held; the test kills the sender, then sets `release`."""
+
+    point: str  # before | after
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class FakeTelegram:
     token: str = "123456:TEST-token"
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -38,6 +50,7 @@ class FakeTelegram:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> path, content
     failures: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    gate: SendGate | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(500))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -46,6 +59,12 @@ class FakeTelegram:
 
     def fail_next_send(self, code: int, description: str, **parameters: Any) -> None:
         self.failures.append((code, description, parameters))
+
+    def hold_next_send(self, point: str) -> SendGate:
+        if point not in ("before", "after"):
+            raise ValueError(point)
+        self.gate = SendGate(point)
+        return self.gate
 
     def queue(self, update: dict[str, Any]) -> dict[str, Any]:
         self.updates.append(update)
@@ -145,6 +164,12 @@ class FakeTelegram:
         return _ok(self.updates[:limit])
 
     async def _api_sendMessage(self, params: dict) -> Response:
+        gate = self.gate
+        if gate is not None and gate.point == "before":
+            self.gate = None
+            gate.reached.set()
+            await gate.release.wait()
+            return _error(502, "Bad Gateway")  # the message was never taken
         if self.failures:
             code, description, parameters = self.failures.pop(0)
             return _error(code, description, parameters)
@@ -158,6 +183,10 @@ class FakeTelegram:
         }
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
+        if gate is not None and gate.point == "after":
+            self.gate = None
+            gate.reached.set()
+            await gate.release.wait()  # delivered; the sender has not heard so yet
         return _ok(message)
 
     async def _api_answerCallbackQuery(self, params: dict) -> Response:

@@ -8,12 +8,14 @@ The state diagram is in docs/conversations/intake.md.
 from __future__ import annotations
 
 from bot.flows import RESUME_KEY, Step, register
-from bot.handlers.intake import category, facts, opening, place, summary
+from bot.handlers.intake import behalf, category, facts, opening, place, summary
 from bot.handlers.intake.draft import FLOW
 from bot.turn import Turn
 
 STEPS: dict[str, Step] = {
     "consent": Step(opening.ask_consent, opening.answering_consent),
+    "behalf_consent": Step(behalf.ask_behalf_consent, behalf.confirming_behalf_consent),
+    "resident_name": Step(behalf.ask_resident_name, behalf.naming_resident),
     "description": Step(opening.ask_description, opening.describing_dispute),
     "category": Step(category.ask_category, category.confirming_category),
     "category_list": Step(category.ask_category_list, category.choosing_category),
@@ -39,9 +41,14 @@ def has_draft(turn: Turn) -> bool:
     return FLOW in (turn.conversation.flow, suspended[0])
 
 
-async def begin_report(turn: Turn, initial_text: str | None = None) -> None:
-    """Starts a fresh report; a first message that already tells the story is kept."""
+async def begin_report(
+    turn: Turn, initial_text: str | None = None, *, warned: bool = False
+) -> None:
+    """Starts a fresh report; a first message that already tells the story is kept.
+    `warned`: that message was dangerous and the resident has had the emergency advice."""
     turn.conversation.reset()
+    if warned:
+        turn.data[opening.WARNED_KEY] = True
     consent = turn.backend.resident.consent_version
     if consent != turn.services.config.notice_version:
         if initial_text:

@@ -6,6 +6,7 @@ from typing import Any
 
 from backend.records import CaseDraft
 from bot.flows import FLOWS
+from bot.handlers.intake.scope import dispute_scope
 from bot.turn import Turn
 
 FLOW = "intake"
@@ -91,4 +92,9 @@ def to_case_draft(draft: dict[str, Any]) -> CaseDraft:
         phone=draft.get("phone"),
         risk_level=draft.get("risk_level", "none"),
         risk_reasons=list(draft.get("risk_reasons", [])),
+        group_size=draft.get("group_size"),
+        scope=dispute_scope(draft),
+        wish=draft.get("wish"),
+        resident_name=draft.get("resident_name"),
+        consent_version=draft.get("consent_version"),
     )

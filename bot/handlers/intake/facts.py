@@ -12,7 +12,8 @@ from nlu.entities.money import parse_amount
 from nlu.entities.parties import parse_party_role
 from nlu.entities.phones import mask_phone, normalize_phone
 
-OUTCOMES = ("compensation", "repayment", "apology", "stop", "contract", "talk")
+# "court": the resident wants a court to handle it (routing: the tribunal, pre-litigation).
+OUTCOMES = ("compensation", "repayment", "apology", "stop", "contract", "talk", "court")
 MAX_AMOUNT_YUAN = 10_000_000_000
 MAX_EVIDENCE_NOTES = 20
 
@@ -118,14 +119,16 @@ async def ask_outcome(turn: Turn) -> None:
 
 async def choosing_outcome(turn: Turn) -> None:
     payload = turn.payload or ""
+    draft = draft_of(turn)
     if payload.startswith("outcome:") and payload[8:] in OUTCOMES:
-        draft_of(turn)["outcome"] = turn.t(f"outcome.{payload[8:]}")
+        draft["outcome"] = turn.t(f"outcome.{payload[8:]}")
+        draft["wish"] = "court" if payload == "outcome:court" else "mediation"
         await _done(turn, "outcome")
         return
     text = _short_answer(turn)
     if text is None:
         return
-    draft_of(turn)["outcome"] = text
+    draft.update(outcome=text, wish="mediation")
     await _done(turn, "outcome")
 
 

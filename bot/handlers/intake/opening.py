@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from bot.handlers.intake.draft import FLOW, advance, draft_of, mark_answered
+from bot.handlers.intake.scope import MENTIONS_KEY, place_mentions
 from bot.handlers.text_checks import is_meaningful, meaningful_length
 from bot.turn import Turn
+from nlu.types import ParseResult
 
 MIN_DESCRIPTION_CHARS = 4
 PENDING_KEY = "pending_description"
+WARNED_KEY = "danger_warned"  # the first message already warned; do not say it twice
 
 
 async def ask_consent(turn: Turn) -> None:
@@ -56,6 +59,13 @@ async def describing_dispute(turn: Turn) -> None:
     await take_description(turn, text)
 
 
+async def warn_of_danger(turn: Turn, text: str, parsed: ParseResult) -> None:
+    """Emergency advice in this very reply, and the duty staff alerted in the same request."""
+    turn.say("risk.emergency")
+    town = turn.services.places.town_of(parsed.entity_values("place"))
+    await turn.backend.raise_risk_alert(text, list(parsed.risk.reasons), town)
+
+
 async def take_description(turn: Turn, text: str) -> None:
     """Keeps the account, asks the NLU what it suggests, and warns at once of danger."""
     limit = turn.services.config.description_max_chars
@@ -76,7 +86,9 @@ async def take_description(turn: Turn, text: str) -> None:
         values = parsed.entity_values(entity_type)
         if values:
             suggested[entity_type] = values if entity_type == "place" else values[0]
-    if parsed.risk.level == "high":
-        turn.say("risk.emergency")
+    draft["group_size"] = max(parsed.entity_values("headcount"), default=None)
+    draft[MENTIONS_KEY] = place_mentions(parsed, turn.services.places)
+    if parsed.risk.level == "high" and not turn.data.pop(WARNED_KEY, False):
+        await warn_of_danger(turn, text, parsed)
     mark_answered(turn, "description")
     await advance(turn)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.records import SubmittedCase
 from bot.flows import FLOWS
+from bot.handlers.intake.behalf import BEHALF_KEY
 from bot.handlers.intake.draft import (
     EDITABLE_FIELDS,
     FLOW,
@@ -48,6 +50,8 @@ def _value(turn: Turn, field: str, draft: dict[str, Any]) -> str:
 def render_summary(turn: Turn) -> str:
     draft = draft_of(turn)
     lines = [turn.t("summary.title")]
+    if draft.get("resident_name"):
+        lines.append(turn.t("behalf.summary_name", name=draft["resident_name"]))
     lines += [
         f"{turn.t(f'field.{f}')}：{_value(turn, f, draft)}"
         for f in EDITABLE_FIELDS
@@ -105,13 +109,11 @@ async def choosing_field_to_edit(turn: Turn) -> None:
 
 async def submit(turn: Turn) -> None:
     draft = draft_of(turn)
+    mode = draft.get(BEHALF_KEY)
+    if mode:
+        await _submit_on_behalf(turn, draft, mode)
+        return
     receipt = await turn.backend.submit_case(to_case_draft(draft))
-    locale = turn.conversation.locale
-    org = (
-        receipt.organization_name_en
-        if locale == "en" and receipt.organization_name_en
-        else receipt.organization_name
-    )
     turn.conversation.reset()
     mediator = (
         turn.t("submitted.mediator", name=receipt.mediator_name) if receipt.mediator_name else ""
@@ -119,8 +121,31 @@ async def submit(turn: Turn) -> None:
     turn.say(
         "submitted.done",
         number=receipt.number,
-        organization=org,
+        organization=_organization(turn, receipt),
         mediator=mediator,
         deadline=turn.t.when(receipt.response_deadline),
         options=[turn.option("menu.status", "cmd:status"), turn.option("menu.report", "cmd:new")],
     )
+
+
+async def _submit_on_behalf(turn: Turn, draft: dict[str, Any], mode: str) -> None:
+    desk = await turn.backend.staff_desk()
+    turn.conversation.reset()
+    if desk is None:  # no longer staff (deactivated while writing)
+        turn.say("staff.only")
+        return
+    receipt = await desk.register_on_behalf(to_case_draft(draft), mode)
+    turn.say(
+        "behalf.submitted",
+        number=receipt.number,
+        name=draft.get("resident_name", ""),
+        organization=_organization(turn, receipt),
+        mediator=receipt.mediator_name or "-",
+        options=[turn.option("staff.menu.cases", "staff:cases")],
+    )
+
+
+def _organization(turn: Turn, receipt: SubmittedCase) -> str:
+    if turn.conversation.locale == "en" and receipt.organization_name_en:
+        return receipt.organization_name_en
+    return receipt.organization_name

@@ -192,7 +192,7 @@ async def test_a_whole_report_over_long_polling(app, polling) -> None:
     ]
     outcomes = next(m for m in fake.sent if "什么结果" in m["text"])
     rows = outcomes["reply_markup"]["inline_keyboard"]
-    assert len(rows) == 6 and all(len(row) == 1 for row in rows)  # long labels: one a row
+    assert len(rows) == 7 and all(len(row) == 1 for row in rows)  # long labels: one a row
 
     names = ["start", "new", "status", "cancel", "restart", "help", "lang"]
     assert [c["command"] for c in fake.commands[""]] == names

@@ -1,0 +1,112 @@
+"""Pushes to people, written to the outbox in the caller's transaction.
+
+A person is reached on the chat account they used last. Staff without a registered chat
+account (no invite redeemed yet) cannot be pushed to; the case event log still shows what
+they should have been told, and `notify_*` says False so callers can fall back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import outbox
+from backend.models import Case, Mediator, Organization
+
+
+async def _push(
+    session: AsyncSession,
+    resident_id: int | None,
+    key: str,
+    params: dict[str, Any],
+    *,
+    purpose: str,
+    at: datetime,
+    case: Case | None,
+    options: list[dict[str, str]] | None = None,
+    dedup: str | None = None,
+    translate: list[str] | None = None,
+    times: list[str] | None = None,
+) -> bool:
+    if resident_id is None:
+        return False
+    identity = await outbox.latest_identity(session, resident_id)
+    if identity is None:
+        return False
+    outbox.enqueue(
+        session,
+        channel=identity.channel,
+        recipient=identity.external_id,
+        message_key=key,
+        params=params,
+        purpose=purpose,
+        at=at,
+        options=options,
+        case_id=case.id if case is not None else None,
+        dedup_key=dedup,
+        translate=translate,
+        times=times,
+    )
+    return True
+
+
+async def notify_resident(
+    session: AsyncSession,
+    case: Case,
+    key: str,
+    params: dict[str, Any],
+    *,
+    purpose: str,
+    at: datetime,
+    options: list[dict[str, str]] | None = None,
+) -> bool:
+    """Proxy and offline cases have a resident without a chat account: nothing is sent."""
+    return await _push(
+        session, case.resident_id, key, params, purpose=purpose, at=at, case=case, options=options
+    )
+
+
+async def notify_staff(
+    session: AsyncSession,
+    person: Mediator,
+    key: str,
+    params: dict[str, Any],
+    *,
+    purpose: str,
+    at: datetime,
+    case: Case | None = None,
+    options: list[dict[str, str]] | None = None,
+    dedup: str | None = None,
+    translate: list[str] | None = None,
+    times: list[str] | None = None,
+) -> bool:
+    return await _push(
+        session,
+        person.resident_id,
+        key,
+        params,
+        purpose=purpose,
+        at=at,
+        case=case,
+        options=options,
+        dedup=dedup,
+        translate=translate,
+        times=times,
+    )
+
+
+async def staff_of(
+    session: AsyncSession, org: Organization, roles: Sequence[str], *, on_duty_only: bool = False
+) -> list[Mediator]:
+    stmt = select(Mediator).where(
+        Mediator.organization_id == org.id,
+        Mediator.active.is_(True),
+        Mediator.role.in_(list(roles)),
+    )
+    if on_duty_only:
+        stmt = stmt.where(Mediator.on_duty.is_(True))
+    return list(await session.scalars(stmt.order_by(Mediator.id)))
