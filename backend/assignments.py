@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import lifecycle
-from backend.models import Assignment, Case, Mediator, Organization
+from backend.models import Assignment, Case, Mediator, Organization, Resident
 from backend.notify import notify_resident, notify_staff, staff_of
 from backend.routing import choose_mediator, escalation_target
 from backend.staff_records import Refused
@@ -44,6 +44,12 @@ def response_hours(org: Organization) -> int:
 
 def mediation_days(org: Organization) -> int:
     return org.mediation_deadline_days or DEFAULT_MEDIATION_DAYS
+
+
+async def _resident_locale(session: AsyncSession, case: Case) -> str:
+    """Mediators who speak the resident's language come first."""
+    resident = await session.get(Resident, case.resident_id)
+    return resident.locale if resident is not None else "zh"
 
 
 async def current_offer(session: AsyncSession, case: Case) -> Assignment | None:
@@ -135,7 +141,8 @@ async def _offer_within_or_above(
         )
     )
     exclude = {m for m in tried if m is not None}
-    mediator = await choose_mediator(session, org, case.category, exclude=exclude)
+    locale = await _resident_locale(session, case)
+    mediator = await choose_mediator(session, org, case.category, locale=locale, exclude=exclude)
     if mediator is not None:
         await offer(session, case, org, mediator, at=at)
         return OfferOutcome(org, mediator, escalated=False)
@@ -172,7 +179,8 @@ async def escalate(
             data={"cause": cause, "from_organization_id": lower, "to": upper.code},
         )
     case.mediation_due_at = None
-    mediator = await choose_mediator(session, upper, case.category)
+    locale = await _resident_locale(session, case)
+    mediator = await choose_mediator(session, upper, case.category, locale=locale)
     await offer(session, case, upper, mediator, at=at)
     await _tell_supervisors(session, case, upper, at=at, cause=cause)
     await notify_resident(

@@ -68,6 +68,8 @@ class Place:
 class Town(Place):
     tribunal_code: str
     village_codes: tuple[str, ...]
+    response_hours: int | None = None  # for the town centre and its village committees
+    mediation_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class County:
     name: str
     name_en: str
     timezone: str
+    response_hours: int | None = None  # the default for every organisation
+    mediation_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class OrgDef:
     village_code: str | None = None
     trade: str | None = None
     covers: tuple[str, ...] = ()
+    response_hours: int | None = None
+    mediation_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,15 @@ _TEXT = FieldSpec()
 _CODE = FieldSpec(check=re.compile(r"[a-z][a-z0-9_]*"), hint="lowercase ascii, no dots")
 _OPTIONAL_LIST = FieldSpec("list", required=False, default=())
 _NAMED = {"code": _CODE, "name": _TEXT, "name_en": _TEXT}
+# Optional deadlines: hours to answer an offer (1 day to 2 weeks), days to finish mediating.
+_DEADLINES = {
+    "response_hours": FieldSpec(
+        "int", required=False, check=lambda h: 1 <= h <= 336, hint="1 to 336 hours"
+    ),
+    "mediation_days": FieldSpec(
+        "int", required=False, check=lambda d: 1 <= d <= 180, hint="1 to 180 days"
+    ),
+}
 SCHEMA: dict[str, dict[str, FieldSpec]] = {
     "file": {
         "version": FieldSpec("any"),
@@ -215,12 +230,14 @@ SCHEMA: dict[str, dict[str, FieldSpec]] = {
     },
     "county": {
         **_NAMED,
+        **_DEADLINES,
         "timezone": FieldSpec(
             check=lambda zone: zone in available_timezones(), hint="an IANA zone"
         ),
     },
     "town": {
         **_NAMED,
+        **_DEADLINES,
         "kind": FieldSpec(check=TOWN_KINDS),
         "aliases": _OPTIONAL_LIST,
         "tribunal": FieldSpec(attr="tribunal_code"),
@@ -238,6 +255,7 @@ SCHEMA: dict[str, dict[str, FieldSpec]] = {
     },
     "organisation": {
         **_NAMED,
+        **_DEADLINES,
         "kind": FieldSpec(check=EXPLICIT_KINDS),
         "trade": FieldSpec(required=False, check=TRADES),
         "covers": _OPTIONAL_LIST,
@@ -282,6 +300,8 @@ def derived_organizations(
                 "town",
                 parent_code=county_centre,
                 town_code=t.code,
+                response_hours=t.response_hours,
+                mediation_days=t.mediation_days,
             )
         )
         out.extend(
@@ -294,6 +314,8 @@ def derived_organizations(
                 parent_code=f"{t.code}.centre",
                 town_code=t.code,
                 village_code=v.code,
+                response_hours=t.response_hours,
+                mediation_days=t.mediation_days,
             )
             for v in (by_code[c] for c in t.village_codes)
         )

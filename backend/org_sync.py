@@ -75,6 +75,8 @@ async def sync_network(session: AsyncSession, network: OrgNetwork) -> dict[str, 
             village_code=org.village_code,
             trade=org.trade,
             covers=list(org.covers),
+            response_deadline_hours=org.response_hours or network.county.response_hours,
+            mediation_deadline_days=org.mediation_days or network.county.mediation_days,
             active=True,
         )
     await session.flush()

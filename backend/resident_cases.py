@@ -15,13 +15,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from backend import lifecycle
+from backend import lifecycle, resident_choice
 from backend.clock import Clock
 from backend.models import Assignment, Case, CaseMessage, Evidence
 from backend.resident_records import (
     WITHDRAW_REASONS,
     CaseUnavailable,
     EvidenceFile,
+    HandlerChoice,
     MyCase,
     Relay,
 )
@@ -124,6 +125,16 @@ class ResidentCaseDesk:
         if case is None:
             raise CaseUnavailable("not_found")
         return case
+
+    # --- choosing who handles it --------------------------------------------------------
+
+    async def handler_choices(self, number: str) -> list[HandlerChoice]:
+        return await resident_choice.choices(self.session, self.resident_id, number)
+
+    async def choose_handler(self, number: str, code: str) -> HandlerChoice:
+        return await resident_choice.choose(
+            self.session, self.resident_id, number, code, at=self.clock.now()
+        )
 
     # --- withdrawing ------------------------------------------------------------------------
 

@@ -60,3 +60,12 @@ class Relay:
     mediator_name: str | None
     organization_name: str | None
     organization_name_en: str | None
+
+
+@dataclass(frozen=True)
+class HandlerChoice:
+    """A mediator or body the resident may pick instead of the routing's choice."""
+
+    code: str
+    name: str
+    kind: str  # mediator | liaison_judge | an organisation kind

@@ -12,7 +12,7 @@ from backend.records import (
     ResidentProfile,
     SubmittedCase,
 )
-from backend.resident_records import EvidenceFile, MyCase, Relay
+from backend.resident_records import EvidenceFile, HandlerChoice, MyCase, Relay
 from backend.staff_records import Handover, StaffCaseLine, StaffCaseView, StaffProfile
 
 
@@ -65,6 +65,10 @@ class ResidentCasesPort(Protocol):
     async def add_message(self, number: str, text: str) -> Relay: ...
 
     async def add_evidence(self, number: str, file: EvidenceFile, caption: str | None) -> Relay: ...
+
+    async def handler_choices(self, number: str) -> list[HandlerChoice]: ...
+
+    async def choose_handler(self, number: str, code: str) -> HandlerChoice: ...
 
 
 class StaffPort(Protocol):

@@ -231,6 +231,16 @@ def line_of(text: str, marker: str) -> int:
     return found[0]
 
 
+def test_deadlines_come_from_the_organisation_its_town_or_nobody(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    kind: street\n", "    kind: street\n    response_hours: 24\n")
+    text = text.replace("trade: traffic}", "trade: traffic, mediation_days: 15}")
+    net = load_network(write(tmp_path, text))
+    assert net.organization("west.centre").response_hours == 24
+    assert net.organization("west.xincun.committee").response_hours == 24
+    assert net.organization("east.centre").response_hours is None  # county default applies
+    assert net.organization("traffic_committee").mediation_days == 15
+
+
 def test_minimal_network_loads(tmp_path: Path) -> None:
     net = load_network(write(tmp_path, MINIMAL))
     assert [v.name for v in net.villages] == ["新村", "新村"]  # one name, two towns: fine
@@ -474,6 +484,20 @@ BROKEN = [
         "mediator must be a mapping",
     ),
     ("bad timezone", "Asia/Shanghai", "Asia/Zhuji", "county:", "bad timezone 'Asia/Zhuji'"),
+    (
+        "response hours not a number",
+        "    kind: street\n",
+        "    kind: street\n    response_hours: two days\n",
+        "response_hours",
+        "'response_hours' must be a whole number",
+    ),
+    (
+        "mediation days out of range",
+        "kind: trade_committee, trade: traffic}",
+        "kind: trade_committee, trade: traffic, mediation_days: 400}",
+        "traffic_committee",
+        "bad mediation_days 400 (1 to 180 days)",
+    ),
     ("unsupported version", "version: 1", "version: 2", "version", "unsupported version 2"),
 ]
 

@@ -76,3 +76,21 @@ async def test_a_mediator_removed_from_the_file_is_deactivated(
             assert row is not None and row.active is False
     finally:
         await db.dispose()
+
+
+async def test_deadlines_are_written_with_the_county_default(
+    database_url: str, tmp_path: Path
+) -> None:
+    db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
+    try:
+        async with db.sessions() as session, session.begin():
+            await load_organizations_if_empty(session, NETWORK_FILE)
+        async with db.sessions() as session:
+            deadlines = {
+                o.code: (o.response_deadline_hours, o.mediation_deadline_days)
+                for o in await session.scalars(select(Organization))
+            }
+        assert deadlines["traffic_committee"] == (24, 20)  # its own, from the file
+        assert deadlines["fengqiao.chenjia.committee"] == (48, 30)  # the county's
+    finally:
+        await db.dispose()

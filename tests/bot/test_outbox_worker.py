@@ -18,14 +18,7 @@ from bot.i18n import Texts
 from jiefen.settings import PROJECT_ROOT
 from tests.conftest import TEST_KEY
 from tests.servers import free_port
-
-
-async def _until(condition, what: str) -> None:
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.waiting import until
 
 
 async def test_a_worker_without_its_database_backs_off_and_keeps_going(
@@ -53,7 +46,7 @@ async def test_a_worker_without_its_database_backs_off_and_keeps_going(
     try:
         with caplog.at_level(logging.WARNING, logger="bot.delivery"):
             for round_ in range(1, 8):
-                await _until(lambda r=round_: len(pauses) == r and clock.sleeping, "a pause")
+                await until(lambda r=round_: len(pauses) == r and clock.sleeping, "a pause")
                 clock.advance(timedelta(seconds=pauses[-1]))
         assert pauses[:7] == [2, 4, 8, 16, 30, 30, 30]
         assert not task.done() and worker.database_away

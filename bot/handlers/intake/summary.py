@@ -124,7 +124,11 @@ async def submit(turn: Turn) -> None:
         organization=_organization(turn, receipt),
         mediator=mediator,
         deadline=turn.t.when(receipt.response_deadline),
-        options=[turn.option("menu.status", "cmd:status"), turn.option("menu.report", "cmd:new")],
+        options=[
+            turn.option("menu.status", "cmd:status"),
+            turn.option("choose.offer", f"choose:{receipt.number}"),
+            turn.option("menu.report", "cmd:new"),
+        ],
     )
 
 
