@@ -24,7 +24,7 @@ async def resident_for(
         )
     ).first()
     if known is not None:  # one query for both: this runs for every message
-        identity, resident = known.tuple()
+        identity, resident = known
         identity.last_seen_at = at
         return resident
     resident = Resident(locale=locale, created_at=at)
