@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import lifecycle
+from backend.db import lock_skipping_locked
 from backend.models import Assignment, Case, Mediator, Organization, Resident
 from backend.notify import notify_resident, notify_staff, staff_of
 from backend.routing import choose_mediator, escalation_target
@@ -50,6 +51,11 @@ async def _resident_locale(session: AsyncSession, case: Case) -> str:
     """Mediators who speak the resident's language come first."""
     resident = await session.get(Resident, case.resident_id)
     return resident.locale if resident is not None else "zh"
+
+
+def end_offer(assignment: Assignment, *, at: datetime, reason: str) -> None:
+    """An offer (or accepted assignment) that no longer stands: withdrawn, redirected..."""
+    assignment.status, assignment.answered_at, assignment.reason = "ended", at, reason
 
 
 async def current_offer(session: AsyncSession, case: Case) -> Assignment | None:
@@ -301,9 +307,9 @@ async def expire_overdue_offers(session: AsyncSession, *, at: datetime, limit: i
         .order_by(Assignment.respond_by, Assignment.id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    overdue: Sequence[Assignment] = (await session.scalars(stmt)).all()
+    overdue: Sequence[Assignment] = (
+        await session.scalars(lock_skipping_locked(stmt, session))
+    ).all()
     for assignment in overdue:
         case = await session.get(Case, assignment.case_id)
         org = await session.get(Organization, assignment.organization_id)
@@ -336,9 +342,7 @@ async def escalate_overdue_mediations(
         .order_by(Case.mediation_due_at, Case.id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    overdue: Sequence[Case] = (await session.scalars(stmt)).all()
+    overdue: Sequence[Case] = (await session.scalars(lock_skipping_locked(stmt, session))).all()
     for case in overdue:
         org = (
             await session.get(Organization, case.organization_id) if case.organization_id else None
@@ -361,6 +365,6 @@ async def escalate_overdue_mediations(
             select(Assignment).where(Assignment.case_id == case.id, Assignment.status == "accepted")
         )
         for assignment in active:
-            assignment.status = "ended"
+            end_offer(assignment, at=at, reason="mediation_overdue")
         await escalate(session, case, upper, at=at, cause="mediation_overdue")
     return len(overdue)

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.clock import Clock
-from backend.crypto import mask_personal_data
 from backend.lifecycle import record_event
+from backend.masking import mask_personal_data
 from backend.models import CallbackRequest, Case, Organization
 from nlu.entities.phones import mask_phone
 

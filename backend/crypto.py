@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -94,16 +93,6 @@ class EncryptedJSON(TypeDecorator[dict[str, Any]]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> dict[str, Any] | None:
         return None if value is None else json.loads(current_cipher().decrypt(value))
-
-
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9Xx])(\d{3})\d{13}([0-9Xx]{2})(?![0-9Xx])")
-
-
-def mask_personal_data(text: str) -> str:
-    """Masks mobile and ID numbers inside any text (log lines, pushes to staff)."""
-    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}{'*' * 13}{m.group(2)}", text)
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 def new_fernet_key() -> str:

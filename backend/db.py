@@ -7,13 +7,13 @@ import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -42,6 +42,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def lock_skipping_locked(stmt: _S, session: AsyncSession) -> _S:
+    """FOR UPDATE SKIP LOCKED on PostgreSQL, so two workers never take the same rows; SQLite
+    has no row locks (its writers are serialised anyway)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
 
 
 def upsert_insert(session: AsyncSession) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from backend import lifecycle, resident_choice
+from backend import assignments, lifecycle, resident_choice
 from backend.clock import Clock
 from backend.models import Assignment, Case, CaseMessage, Evidence
 from backend.resident_records import (
@@ -155,7 +155,7 @@ class ResidentCaseDesk:
             select(Assignment).where(Assignment.case_id == case.id, Assignment.status == "offered")
         )
         for offer in offers:
-            offer.status, offer.reason = "ended", "withdrawn"
+            assignments.end_offer(offer, at=self.clock.now(), reason="withdrawn")
         lifecycle.change_status(
             self.session,
             case,

@@ -62,7 +62,7 @@ async def choose(
     assert org is not None
     current = await assignments.current_offer(session, case)
     if current is not None:
-        current.status, current.answered_at, current.reason = "ended", at, "resident_chose"
+        assignments.end_offer(current, at=at, reason="resident_chose")
     lifecycle.record_event(
         session,
         case,

@@ -14,26 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import outbox
-from backend.crypto import mask_personal_data
+from backend import masking, outbox
 from backend.models import Case, ChannelIdentity, Mediator
-from nlu.entities.idcard import find_id_numbers, mask_id_number
-from nlu.entities.phones import find_phones, mask_phone
+from backend.notify import notify_staff
 
 PREVIEW_CHARS = 80
 Reachable = list[tuple[Mediator, ChannelIdentity]]
 
 
 def masked_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
-    """The start of a message with phone and ID numbers masked, however they were typed."""
-    found = [(e.start, e.end, mask_phone(str(e.value))) for e in find_phones(text)]
-    found += [(e.start, e.end, mask_id_number(str(e.value))) for e in find_id_numbers(text)]
-    edge = len(text)
-    for start, end, masked in sorted(found, reverse=True):
-        if end <= edge:  # spans never overlap, but never trust that with personal data
-            text, edge = text[:start] + masked + text[end:], start
-    text = mask_personal_data(text).strip()
-    return text if len(text) <= limit else text[:limit] + "…"
+    return masking.masked_preview(text, limit)
 
 
 async def reachable_staff(session: AsyncSession, people: Sequence[Mediator]) -> Reachable:
@@ -76,16 +66,15 @@ async def push_to(
     dedup: str,
     options: list[dict[str, str]] | None = None,
 ) -> None:
-    for person, identity in people:
-        outbox.enqueue(
+    for person, _ in people:
+        await notify_staff(
             session,
-            channel=identity.channel,
-            recipient=identity.external_id,
-            message_key=key,
-            params=params,
+            person,
+            key,
+            params,
             purpose=purpose,
             at=at,
+            case=case,
             options=options,
-            case_id=case.id,
-            dedup_key=f"{dedup}:{person.code}",
+            dedup=f"{dedup}:{person.code}",
         )

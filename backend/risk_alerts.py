@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.crypto import mask_personal_data
+from backend.masking import mask_personal_data
 from backend.models import Case, Organization
 from backend.notify import notify_staff, staff_of
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from backend import assignments, cases, lifecycle, residents
 from backend.assignments import IN_HAND, WAITING
 from backend.clock import Clock
-from backend.crypto import mask_personal_data
+from backend.masking import mask_personal_data
 from backend.models import Assignment, Case, CaseMessage, Mediator, Organization, Resident
 from backend.notify import notify_resident
 from backend.records import CaseDraft, SubmittedCase
@@ -315,7 +315,7 @@ class StaffDesk:
         now = self.clock.now()
         pending = await assignments.current_offer(self.session, case)
         if pending is not None:
-            pending.status = "ended"
+            assignments.end_offer(pending, at=now, reason="referred_to_court")
         lifecycle.change_status(
             self.session,
             case,

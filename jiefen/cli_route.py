@@ -95,9 +95,7 @@ def render(t: Translator, e: RouteExplanation, rules: RoutingRules) -> list[str]
     tier = t(f"route.tier.{org.tier}")
     lines.append("  " + t("route.explain.organization", name=name, code=org.code, tier=tier))
     if e.mediator_code:
-        lines.append(
-            "  " + t("route.explain.mediator", name=e.mediator_name, code=e.mediator_code)
-        )
+        lines.append("  " + t("route.explain.mediator", name=e.mediator_name, code=e.mediator_code))
     else:
         lines.append("  " + t("route.explain.no_mediator"))
     return lines

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from backend.crypto import mask_personal_data
+from backend.masking import mask_personal_data
 
 
 class MaskPersonalData(logging.Filter):

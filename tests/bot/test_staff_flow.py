@@ -13,20 +13,33 @@ from sqlalchemy import select
 
 from backend.deadlines import sweep_deadlines
 from backend.models import Case, CaseEvent
-from tests.bot.conversation_steps import start_report
+from tests.bot.conversation_steps import pick_category, report_neighbour_case
 from tests.bot.staff_steps import Pushes, staff_chat
 from tests.chat import ChatDriver
 
 
 async def file_neighbour_case(chat: ChatDriver) -> str:
-    await start_report(chat, "隔壁邻居天天半夜装修电钻响个不停，一家老小都睡不着，说了好几次也不听")
-    await chat.tap("对，就是这个")
-    await chat.say("枫桥镇陈家村")
-    await chat.say("隔壁邻居王某")
+    return await report_neighbour_case(
+        chat, "隔壁邻居天天半夜装修电钻响个不停，一家老小都睡不着，说了好几次也不听"
+    )
+
+
+async def report_for_resident(
+    chat: ChatDriver, command: str, name: str, account: str, other: str, phone: str
+) -> str:
+    """A staff member's report for a resident (代报 / /offline); returns the case number."""
+    await chat.say(command)
+    await chat.tap("居民已同意")
+    await chat.say(name)
+    await chat.say(account)
+    await pick_category(chat, "neighbour")
+    await chat.say("枫桥镇新村")
+    await chat.say(other)
     await chat.tap("最近几天")
     await chat.tap("停止侵害")
     await chat.tap("没有")
-    await chat.say("13812345678")
+    await chat.say(phone)
+    assert name in chat.text  # the summary names the resident
     await chat.tap("确认提交")
     found = re.search(r"\d{4}-\d{6}", chat.text)
     assert found, chat.text
@@ -80,8 +93,15 @@ async def test_declined_then_accepted_then_resolved_across_two_channels(app) -> 
     case = await _case(app, number)
     assert (case.status, case.outcome) == ("resolved", "agreement")
     assert await _events(app, number) == [
-        "created", "->routed", "offered", "declined", "offered", "->accepted",
-        "personal_data_read", "->in_mediation", "->resolved",
+        "created",
+        "->routed",
+        "offered",
+        "declined",
+        "offered",
+        "->accepted",
+        "personal_data_read",
+        "->in_mediation",
+        "->resolved",
     ]
 
 
@@ -173,25 +193,15 @@ async def test_a_grid_worker_reports_for_a_resident_without_a_phone(app) -> None
     pushes = Pushes(app)
     grid = await staff_chat(app, "g_jin_01")  # 新村 grid worker
     mediator = await staff_chat(app, "m_jiang_03")  # 新村 committee, neighbour disputes
-    await grid.say("代报")
-    await grid.tap("居民已同意")
-    await grid.say("张阿婆")
-    await grid.say("邻居家的树根把张阿婆家的围墙顶裂了，说了好几次不处理")
-    if "对吗" in grid.text:
-        await grid.tap("对，就是这个")
-    else:
-        await grid.tap("邻里纠纷")
-    await grid.say("枫桥镇新村")
-    await grid.say("隔壁李家")
-    await grid.tap("最近几天")
-    await grid.tap("停止侵害")
-    await grid.tap("没有")
-    await grid.say("13955556666")
-    assert "张阿婆" in grid.text  # the summary names the resident
-    await grid.tap("确认提交")
+    number = await report_for_resident(
+        grid,
+        "代报",
+        "张阿婆",
+        "邻居家的树根把张阿婆家的围墙顶裂了，说了好几次不处理",
+        "隔壁李家",
+        "13955556666",
+    )
     assert "已为张阿婆登记案件" in grid.text
-    number = re.search(r"\d{4}-\d{6}", grid.text).group(0)
-
     case = await _case(app, number)
     assert (case.reported_by, case.status) == ("proxy", "routed")
     assert case.reported_by_mediator_id is not None
@@ -200,22 +210,14 @@ async def test_a_grid_worker_reports_for_a_resident_without_a_phone(app) -> None
 
 async def test_a_mediator_registers_an_offline_case_as_their_own(app) -> None:
     mediator = await staff_chat(app, "m_jiang_03")
-    await mediator.say("/offline")
-    await mediator.tap("居民已同意")
-    await mediator.say("王大伯")
-    await mediator.say("王大伯来调委会说隔壁养猪臭得受不了，猪粪水流到他家菜地")
-    if "对吗" in mediator.text:
-        await mediator.tap("对，就是这个")
-    else:
-        await mediator.tap("邻里纠纷")
-    await mediator.say("枫桥镇新村")
-    await mediator.say("隔壁养猪户")
-    await mediator.tap("最近几天")
-    await mediator.tap("停止侵害")
-    await mediator.tap("没有")
-    await mediator.say("13955557777")
-    await mediator.tap("确认提交")
-    number = re.search(r"\d{4}-\d{6}", mediator.text).group(0)
+    number = await report_for_resident(
+        mediator,
+        "/offline",
+        "王大伯",
+        "王大伯来调委会说隔壁养猪臭得受不了，猪粪水流到他家菜地",
+        "隔壁养猪户",
+        "13955557777",
+    )
     case = await _case(app, number)
     assert (case.reported_by, case.status) == ("offline", "accepted")
     await mediator.say(f"/case {number}")
