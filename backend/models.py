@@ -154,6 +154,9 @@ class Mediator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Fairness: among equally loaded mediators the one who waited longest gets the next case.
     last_assigned_at: Mapped[datetime | None]
+    # Weekly hours residents can book (judges' and mediators' 接待日), from the network file:
+    # [{"weekday": 1-7, "start": "09:00", "end": "11:30", "slot_minutes": 30, "place": "..."}]
+    office_hours: Mapped[list[Any]] = mapped_column(default=list)
     organization: Mapped[Organization] = relationship()
 
 
@@ -381,3 +384,9 @@ class PlatformToken(Base):
     key: Mapped[str] = mapped_column(String(128), unique=True)
     value: Mapped[str] = mapped_column(EncryptedText)
     expires_at: Mapped[datetime]
+
+
+
+# The booking, scheduling and after-care tables live beside this module; importing them here
+# puts them on Base.metadata wherever the models are used.
+from backend import models_scheduling  # noqa: E402, F401
