@@ -19,16 +19,19 @@ from backend import lifecycle
 from backend.db import lock_skipping_locked
 from backend.models import Assignment, Case, Mediator, Organization, Resident
 from backend.notify import notify_resident, notify_staff, staff_of
+from backend.offer_push import offer_params
 from backend.routing import choose_mediator, escalation_target
 from backend.staff_records import Refused
 from backend.statuses import CaseStatus
 
 DEFAULT_RESPONSE_HOURS = 48
 DEFAULT_MEDIATION_DAYS = 30
-SUMMARY_CHARS = 60
 DECLINE_REASONS = ("busy", "conflict", "not_ours", "other")
 # Statuses in which a case waits for someone to accept it.
 WAITING = (CaseStatus.ROUTED, CaseStatus.ESCALATED)
+# Statuses in which an offer may be answered: also a case referred to a tribunal, offered there
+# to the village's liaison judge (or the tribunal's administrators).
+ANSWERABLE = (*WAITING, CaseStatus.REFERRED_TO_COURT)
 IN_HAND = (CaseStatus.ACCEPTED, CaseStatus.SCHEDULED, CaseStatus.IN_MEDIATION)
 
 
@@ -67,20 +70,6 @@ async def current_offer(session: AsyncSession, case: Case) -> Assignment | None:
     return (await session.scalars(stmt)).first()
 
 
-def _assignment_push_params(case: Case, org: Organization) -> dict[str, str]:
-    """Personal data minimised: no phone, no names of the parties, a short description."""
-    summary = case.description[:SUMMARY_CHARS] + (
-        "…" if len(case.description) > SUMMARY_CHARS else ""
-    )
-    return {
-        "number": case.number,
-        "category": case.category,
-        "place": org.name,
-        "summary": summary,
-        "risk": case.risk_level,
-    }
-
-
 async def offer(
     session: AsyncSession,
     case: Case,
@@ -114,7 +103,8 @@ async def offer(
         actor_kind="system",
         data={"organization": org.code, "mediator": mediator.code if mediator else None},
     )
-    params = {**_assignment_push_params(case, org), "respond_by": assignment.respond_by.isoformat()}
+    params, translate = await offer_params(session, case, org)
+    params["respond_by"] = assignment.respond_by.isoformat()
     options = [
         {"label_key": "option.accept", "payload": f"accept:{case.number}"},
         {"label_key": "option.decline", "payload": f"decline:{case.number}"},
@@ -132,6 +122,7 @@ async def offer(
             case=case,
             options=options,
             dedup=f"offer:{assignment.id}:{person.code}",
+            translate=translate,
             times=["respond_by"],
         )
     return assignment
@@ -152,8 +143,9 @@ async def _offer_within_or_above(
     if mediator is not None:
         await offer(session, case, org, mediator, at=at)
         return OfferOutcome(org, mediator, escalated=False)
-    upper = await escalation_target(session, org)
-    if upper is None:  # the county centre itself has nobody left: its administrators decide
+    at_court = case.status == CaseStatus.REFERRED_TO_COURT  # the tribunal is the last stop
+    upper = None if at_court else await escalation_target(session, org)
+    if upper is None:  # nobody left at the top (or the tribunal): its administrators decide
         await offer(session, case, org, None, at=at)
         await _tell_supervisors(session, case, org, at=at, cause=cause)
         return OfferOutcome(org, None, escalated=False)
@@ -228,7 +220,7 @@ async def _tell_supervisors(
 
 async def _offer_answerable_by(session: AsyncSession, case: Case, staff: Mediator) -> Assignment:
     assignment = await current_offer(session, case)
-    if assignment is None or case.status not in WAITING:
+    if assignment is None or case.status not in ANSWERABLE:
         raise Refused("staff.error.not_offered")
     if assignment.mediator_id == staff.id:
         return assignment
@@ -291,7 +283,7 @@ async def decline(
         actor_id=staff.id,
         data={"mediator": staff.code, "reason": reason},
     )
-    if reason == "not_ours" and staff.role == "admin":
+    if reason == "not_ours" and staff.role == "admin" and case.status in WAITING:
         upper = await escalation_target(session, org)
         if upper is not None:
             mediator = await escalate(session, case, upper, at=at, cause="not_ours")
@@ -327,7 +319,7 @@ async def expire_overdue_offers(session: AsyncSession, *, at: datetime, limit: i
                 "respond_by": assignment.respond_by.isoformat(),
             },
         )
-        if case.status in WAITING:
+        if case.status in ANSWERABLE:
             await _offer_within_or_above(session, case, org, at=at, cause="no_answer")
     return len(overdue)
 

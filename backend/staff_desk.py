@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend import assignments, cases, lifecycle, residents
-from backend.assignments import IN_HAND, WAITING
+from backend.assignments import ANSWERABLE, IN_HAND, WAITING
 from backend.clock import Clock
 from backend.masking import mask_personal_data
 from backend.models import Assignment, Case, CaseMessage, Mediator, Organization, Resident
@@ -74,7 +74,7 @@ class StaffDesk:
         )
         if case is None:
             return None
-        mine = case.mediator_id == self.staff.id and case.status not in WAITING
+        mine = case.mediator_id == self.staff.id and case.status not in ANSWERABLE
         if mine or self._oversees(case):
             return case, True
         if case.mediator_id == self.staff.id or await self._offered_to_me(case):
@@ -158,7 +158,7 @@ class StaffDesk:
             mediator_name=case.mediator.name if case.mediator else None,
             place=case.place_text if full else None,
             description=text(case.description) or "",
-            other_party=text(respondent.name) if respondent else None,
+            other_party=respondent.name if respondent and full else None,
             other_party_role=respondent.role if respondent else None,
             amount_yuan=case.amount_yuan,
             started_text=case.started_text,
@@ -313,9 +313,14 @@ class StaffDesk:
         if tribunal is None:
             raise Refused("staff.error.no_tribunal")
         now = self.clock.now()
-        pending = await assignments.current_offer(self.session, case)
-        if pending is not None:
-            assignments.end_offer(pending, at=now, reason="referred_to_court")
+        standing = await self.session.scalars(
+            select(Assignment).where(
+                Assignment.case_id == case.id, Assignment.status.in_(("offered", "accepted"))
+            )
+        )
+        for assignment in standing:  # the committee's offer or its mediator's case ends here
+            assignments.end_offer(assignment, at=now, reason="referred_to_court")
+        case.mediation_due_at = None
         lifecycle.change_status(
             self.session,
             case,

@@ -37,7 +37,9 @@ def render_case(turn: Turn, view: StaffCaseView) -> str:
     if view.risk_level == "high":
         lines.append(t("staff.card.risk"))
     if view.other_party or view.other_party_role:
-        lines.append(t("staff.card.other_party", name=view.other_party or "-"))
+        role = f"route.party.{view.other_party_role}"
+        name = view.other_party or (t(role) if t.has(role) else "-")  # the name once accepted
+        lines.append(t("staff.card.other_party", name=name))
     if view.amount_yuan is not None:
         lines.append(t("staff.card.amount", amount=f"{view.amount_yuan:,}"))
     if view.place:
