@@ -85,6 +85,8 @@ def case_actions(turn: Turn, view: StaffCaseView) -> list[Option]:
             turn.option("staff.action.outcome", f"staff:outcome:{n}"),
             turn.option("staff.action.court", f"staff:court:{n}"),
         ]
+    if view.status == "failed":  # mediation failed: pre-litigation mediation at the tribunal
+        actions.append(turn.option("staff.action.court", f"staff:court:{n}"))
     if view.outcome == "agreement":
         actions.append(turn.option("staff.action.confirm", f"staff:confirm:{n}"))
     actions.append(turn.option("staff.menu.cases", "staff:cases"))

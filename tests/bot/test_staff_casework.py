@@ -1,0 +1,120 @@
+"""Working a case from a mediator's chat while the resident is on another channel: notes,
+messages relayed both ways (the mediator's number stays private), each outcome, referral to
+the tribunal and judicial confirmation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backend.models import CaseMessage
+from tests.bot.staff_steps import Pushes, staff_chat
+from tests.bot.test_staff_flow import _case, _events, file_neighbour_case
+from tests.chat import ChatDriver
+
+ZHOU_PHONE = "13900000064"  # m_zhou_03's own number, in config/organizations.yaml
+
+
+async def _taken_case(app, pushes: Pushes) -> tuple[ChatDriver, ChatDriver, str]:
+    """A neighbour case filed on the web chat and accepted by 周玲芝 on Telegram."""
+    zhou = await staff_chat(app, "m_zhou_03")
+    resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
+    number = await file_neighbour_case(resident)
+    await pushes.to(zhou)
+    await zhou.tap("接受")
+    await pushes.to(resident)  # "周玲芝 will mediate"
+    return zhou, resident, number
+
+
+async def test_notes_stay_internal_and_messages_are_relayed_both_ways(app) -> None:
+    pushes = Pushes(app)
+    zhou, resident, number = await _taken_case(app, pushes)
+
+    await zhou.tap("添加备注")
+    assert "只有工作人员能看到" in zhou.text
+    await zhou.say("双方都在家，周六上门")
+    assert "备注已保存" in zhou.text
+    await zhou.say(f"/contact {number} 周六上午九点到村委会调解，请带上照片")
+    assert "已转告申请人" in zhou.text
+
+    [message] = await pushes.to(resident)
+    assert "周玲芝" in message.text and "周六上午九点到村委会调解" in message.text
+    assert ZHOU_PHONE not in message.text and "双方都在家" not in message.text
+    await resident.tap("回复调解员")
+    await resident.say("好的，我周六准时到")
+    [reply] = await pushes.to(zhou)
+    assert number in reply.text and "周六准时到" in reply.text
+
+    await zhou.say(f"/case {number}")
+    assert "双方都在家，周六上门" in zhou.text  # the note on the card, for staff only
+    async with app.db.sessions() as session:
+        case = await _case(app, number)
+        kinds = list(
+            await session.scalars(
+                select(CaseMessage.kind).filter_by(case_id=case.id).order_by(CaseMessage.id)
+            )
+        )
+    assert kinds == ["note", "to_resident", "to_mediator"]
+    events = await _events(app, number)
+    assert {"note_added", "resident_contacted", "resident_message"} <= set(events)
+
+
+async def test_failed_mediation_goes_to_the_tribunal_and_its_liaison_judge(app) -> None:
+    pushes = Pushes(app)
+    zhou, resident, number = await _taken_case(app, pushes)
+    judge = await staff_chat(app, "judge_wang")  # liaison judge of 陈家村
+
+    await zhou.tap("记录调解结果")
+    await zhou.tap("调解不成")
+    await zhou.say("对方坚持不肯停工，也不愿意赔偿")
+    assert "调解不成" in zhou.text
+    case = await _case(app, number)
+    assert (case.status, case.outcome_text) == ("failed", "对方坚持不肯停工，也不愿意赔偿")
+    assert "调解没有成功" in (await pushes.to(resident))[0].text
+
+    await zhou.say(f"/case {number}")
+    await zhou.tap("转法庭诉前调解")
+    await zhou.tap("确定转法庭")
+    assert "枫桥人民法庭" in zhou.text
+    assert "枫桥人民法庭" in (await pushes.to(resident))[0].text
+
+    offer = await pushes.to(judge)
+    assert number in offer[0].text and "13812345678" not in offer[0].text
+    await judge.tap("接受")
+    assert "13812345678" in judge.text
+    told = await pushes.to(resident)
+    assert "王秀英" in told[0].text
+    await zhou.say(f"/case {number}")
+    assert "找不到您能查看的案件" in zhou.text  # the case is the tribunal's now
+
+
+async def test_an_agreement_can_be_sent_for_judicial_confirmation(app) -> None:
+    pushes = Pushes(app)
+    zhou, _resident, number = await _taken_case(app, pushes)
+    await zhou.say(f"/confirm {number}")
+    assert "还没有记录达成协议" in zhou.text  # refused: no agreement yet
+    assert "judicial_confirmation_requested" not in await _events(app, number)
+
+    await zhou.say(f"/outcome {number}")
+    await zhou.tap("达成协议")
+    await zhou.say("王某保证晚上十点后不施工")
+    await zhou.say(f"/case {number}")
+    await zhou.tap("申请司法确认")
+    assert "枫桥人民法庭" in zhou.text and "司法确认" in zhou.text
+    assert (await _events(app, number))[-1] == "judicial_confirmation_requested"
+
+
+async def test_a_withdrawal_recorded_by_the_mediator(app) -> None:
+    pushes = Pushes(app)
+    zhou, resident, number = await _taken_case(app, pushes)
+    await zhou.say(f"/outcome {number}")
+    await zhou.tap("申请人撤回")
+    await zhou.say("双方自己和解了")
+    case = await _case(app, number)
+    assert (case.status, case.outcome, case.outcome_text) == (
+        "withdrawn",
+        "withdrawn",
+        "双方自己和解了",
+    )
+    assert "已撤回" in (await pushes.to(resident))[0].text
+    await zhou.say("/cases")
+    assert number not in zhou.text  # no longer open
