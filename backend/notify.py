@@ -63,10 +63,22 @@ async def notify_resident(
     purpose: str,
     at: datetime,
     options: list[dict[str, str]] | None = None,
+    dedup: str | None = None,
+    times: list[str] | None = None,
 ) -> bool:
-    """Proxy and offline cases have a resident without a chat account: nothing is sent."""
+    """Proxy and offline cases have a resident without a chat account: nothing is sent.
+    `dedup` makes a push of a timed job that runs twice go out once."""
     return await _push(
-        session, case.resident_id, key, params, purpose=purpose, at=at, case=case, options=options
+        session,
+        case.resident_id,
+        key,
+        params,
+        purpose=purpose,
+        at=at,
+        case=case,
+        options=options,
+        dedup=dedup,
+        times=times,
     )
 
 
