@@ -13,7 +13,9 @@ Schema, version 1 (annotated in the file's header comment); codes are lowercase 
              villages: [{code: <town>.<x>, name, name_en, kind: village|community, aliases?,
                          liaison_judge}]}]
     organizations: [{code, name, name_en, kind, trade?, covers?}]   # all tier county
-    mediators: [{code, name, organization, role, skills?, languages?, on_duty?, phone?}]
+    mediators: [{code, name, organization, role, skills?, languages?, on_duty?, phone?,
+                 office_hours?: [{weekday: 1-7, start: "HH:MM", end: "HH:MM", slot_minutes?,
+                                  place?, video?}]}]
 Kinds: county_mediation_centre (exactly one), trade_committee (trade: traffic|medical|labour|
 property|family; one each), administrative_centre (at most one), court_tribunal (covers: towns;
 each town covered once, by the tribunal it names). Derived, never listed: `<town>.centre`
@@ -107,6 +109,29 @@ class OrgDef:
 
 
 @dataclass(frozen=True)
+class OfficeHours:
+    """One weekly window residents can book (a judge's or mediator's 接待日), in the county's
+    zone: weekday 1 (Monday) to 7, "HH:MM" times, cut into slots of `slot_minutes`."""
+
+    weekday: int
+    start: str
+    end: str
+    slot_minutes: int = 30
+    place: str | None = None  # where to meet in person; None = video only
+    video: bool = False  # a video call may be booked instead
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "weekday": self.weekday,
+            "start": self.start,
+            "end": self.end,
+            "slot_minutes": self.slot_minutes,
+            "place": self.place,
+            "video": self.video,
+        }
+
+
+@dataclass(frozen=True)
 class MediatorDef:
     code: str
     name: str
@@ -116,6 +141,7 @@ class MediatorDef:
     languages: tuple[str, ...] = ("zh",)
     on_duty: bool = True
     phone: str | None = None  # digits only
+    office_hours: tuple[OfficeHours, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +248,7 @@ _DEADLINES = {
         "int", required=False, check=lambda d: 1 <= d <= 180, hint="1 to 180 days"
     ),
 }
+_HHMM = FieldSpec(check=re.compile(r"([01]\d|2[0-3]):[0-5]\d"), hint='quoted "HH:MM", like "09:00"')
 SCHEMA: dict[str, dict[str, FieldSpec]] = {
     "file": {
         "version": FieldSpec("any"),
@@ -279,6 +306,17 @@ SCHEMA: dict[str, dict[str, FieldSpec]] = {
             check=re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}"),
             hint="a quoted mobile like 13900001234 or 0575-87001234",
         ),
+        "office_hours": FieldSpec("items", required=False, default=()),
+    },
+    "office_hours": {
+        "weekday": FieldSpec("int", check=lambda d: 1 <= d <= 7, hint="1 (Monday) to 7 (Sunday)"),
+        "start": _HHMM,
+        "end": _HHMM,
+        "slot_minutes": FieldSpec(
+            "int", required=False, default=30, check=lambda m: 10 <= m <= 240, hint="10 to 240"
+        ),
+        "place": FieldSpec(required=False),
+        "video": FieldSpec("bool", required=False, default=False),
     },
 }
 

@@ -14,7 +14,15 @@ from typing import Any, TypeVar
 from yaml.nodes import Node
 
 from backend import org_network as net
-from backend.org_network import County, MediatorDef, OrgDef, OrgNetwork, Town, Village
+from backend.org_network import (
+    County,
+    MediatorDef,
+    OfficeHours,
+    OrgDef,
+    OrgNetwork,
+    Town,
+    Village,
+)
 from backend.yaml_check import Checker, Loc, dig, read_yaml
 
 
@@ -25,6 +33,11 @@ def read_network(path: Path) -> OrgNetwork:
 
 
 _T = TypeVar("_T")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _make(cls: type[_T], values: dict[str, Any], **extra: Any) -> _T:
@@ -102,8 +115,13 @@ class _Loader(Checker):
         organizations = self.records(("organizations",), "organisation")
         orgs = [_make(OrgDef, o, tier="county") for _, o in organizations]
         mediators = [
-            _make(MediatorDef, m, phone=m["phone"] and m["phone"].replace("-", ""))
-            for _, m in self.records(("mediators",), "mediator")
+            _make(
+                MediatorDef,
+                m,
+                phone=m["phone"] and m["phone"].replace("-", ""),
+                office_hours=self.office_hours(loc, m["code"]),
+            )
+            for loc, m in self.records(("mediators",), "mediator")
         ]
         centre = next((o.code for o in orgs if o.kind == "county_mediation_centre"), None)
         derived = net.derived_organizations(towns, villages, centre)
@@ -123,6 +141,32 @@ class _Loader(Checker):
             tuple(orgs + derived),
             tuple(mediators),
         )
+
+    def office_hours(self, loc: Loc, code: str) -> tuple[OfficeHours, ...]:
+        """A mediator's weekly bookable hours; each window must hold at least one slot and
+        say where (a place, or video)."""
+        found = dig(self.data, (*loc, "office_hours"))
+        label = f"mediator '{code}' office_hours"
+        out: list[OfficeHours] = []
+        for i in range(len(found) if isinstance(found, list) else 0):
+            at = (*loc, "office_hours", i)
+            if not isinstance(found[i], dict):
+                self.error(at, f"{label}: each entry must be a mapping")
+                continue
+            h = self.read_mapping(found[i], at, label, net.SCHEMA["office_hours"])
+            if None in (h["weekday"], h["start"], h["end"], h["slot_minutes"]):
+                continue  # reported already
+            length = _minutes(h["end"]) - _minutes(h["start"])
+            if length < h["slot_minutes"]:
+                self.error(
+                    at,
+                    f"{label}: {h['start']}-{h['end']} holds no {h['slot_minutes']}-minute slot",
+                )
+            elif not h["place"] and not h["video"]:
+                self.error(at, f"{label}: needs a place, or video: true")
+            else:
+                out.append(_make(OfficeHours, h))
+        return tuple(out)
 
     def resolve(
         self, ref: str | None, index: dict[str, _T], loc: Loc, label: str, what: str

@@ -94,6 +94,7 @@ async def sync_network(session: AsyncSession, network: OrgNetwork) -> dict[str, 
             languages=list(mediator.languages),
             on_duty=mediator.on_duty,
             phone=mediator.phone,
+            office_hours=[h.as_dict() for h in mediator.office_hours],
             active=True,
         )
     retired = 0

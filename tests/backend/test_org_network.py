@@ -553,3 +553,59 @@ def test_all_errors_are_collected_in_line_order(tmp_path: Path) -> None:
 )
 def test_unreadable_files(tmp_path: Path, text: str, fragment: str) -> None:
     assert any(fragment in e for e in errors_of(tmp_path, text))
+
+
+# --- office hours (booking) -----------------------------------------------------------------
+
+
+def test_every_judge_holds_weekly_hours(net: OrgNetwork) -> None:
+    judges = [m for m in net.mediators if m.role == "judge"]
+    assert judges and all(m.office_hours for m in judges)
+    for hours in (h for m in net.mediators for h in m.office_hours):
+        assert 1 <= hours.weekday <= 7 and hours.start < hours.end
+        assert hours.place or hours.video
+    assert any(m.office_hours for m in net.mediators if m.role == "mediator")
+
+
+def test_office_hours_load(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "role: judge}",
+        'role: judge, office_hours: [{weekday: 3, start: "09:00", end: "11:30", '
+        "place: 甲法庭调解室, video: true}]}",
+        1,
+    )
+    hours = load_network(write(tmp_path, text)).mediator("judge_a").office_hours
+    assert [h.as_dict() for h in hours] == [
+        {
+            "weekday": 3,
+            "start": "09:00",
+            "end": "11:30",
+            "slot_minutes": 30,
+            "place": "甲法庭调解室",
+            "video": True,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hours", "fragment"),
+    [
+        ('{weekday: 8, start: "09:00", end: "11:00", place: x}', "bad weekday 8 (1 (Monday)"),
+        ("{weekday: 1, start: 9:00, end: 11:00, place: x}", "'start' must be a non-empty string"),
+        ('{weekday: 1, start: "9am", end: "11:00", place: x}', "bad start '9am'"),
+        ('{weekday: 1, start: "11:00", end: "09:00", place: x}', "holds no 30-minute slot"),
+        ('{weekday: 1, start: "09:00", end: "11:00"}', "needs a place, or video: true"),
+        ('{weekday: 1, start: "09:00", end: "11:00", place: x, colour: red}', "unknown key"),
+        ('{weekday: 1, start: "09:00", end: "11:00", place: x, slot_minutes: 5}', "10 to 240"),
+    ],
+)
+def test_broken_office_hours_name_their_line(tmp_path: Path, hours: str, fragment: str) -> None:
+    text = MINIMAL.replace(
+        "role: judge}", "role: judge,\n      office_hours: [\n        " + hours + "]}", 1
+    )
+    errors = errors_of(tmp_path, text)
+    line = line_of(text, hours)
+    assert any(e.startswith(f"organizations.yaml:{line}: ") and fragment in e for e in errors), (
+        line,
+        errors,
+    )

@@ -94,3 +94,25 @@ async def test_deadlines_are_written_with_the_county_default(
         assert deadlines["fengqiao.chenjia.committee"] == (48, 30)  # the county's
     finally:
         await db.dispose()
+
+
+async def test_office_hours_reach_the_mediator_rows(database_url: str, tmp_path: Path) -> None:
+    db = open_database(database_url, secret_key=TEST_KEY, var_dir=tmp_path)
+    try:
+        async with db.sessions() as session, session.begin():
+            await sync_network(session, load_network(NETWORK_FILE))
+        async with db.sessions() as session:
+            judge = await session.scalar(select(Mediator).filter_by(code="judge_chen"))
+            assert judge is not None
+            assert judge.office_hours[0] == {
+                "weekday": 3,
+                "start": "09:00",
+                "end": "11:30",
+                "slot_minutes": 30,
+                "place": "枫桥人民法庭调解室",
+                "video": True,
+            }
+            grid = await session.scalar(select(Mediator).filter_by(code="g_jin_01"))
+            assert grid is not None and grid.office_hours == []
+    finally:
+        await db.dispose()
