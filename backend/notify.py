@@ -64,6 +64,7 @@ async def notify_resident(
     at: datetime,
     options: list[dict[str, str]] | None = None,
     dedup: str | None = None,
+    translate: list[str] | None = None,
     times: list[str] | None = None,
 ) -> bool:
     """Proxy and offline cases have a resident without a chat account: nothing is sent.
@@ -78,6 +79,7 @@ async def notify_resident(
         case=case,
         options=options,
         dedup=dedup,
+        translate=translate,
         times=times,
     )
 
