@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.masking import mask_personal_data
-from backend.models import Case, Organization
+from backend.models import Case, Organization, OutboxMessage
 from backend.notify import notify_staff, staff_of
 
 SUMMARY_CHARS = 80
@@ -44,7 +44,8 @@ async def alert_duty_staff(
     dedup: str,
     case: Case | None = None,
 ) -> int:
-    """Pushes the alert; returns how many people it reached (0 when nobody has a chat)."""
+    """Pushes the alert; returns how many people it reached (0 when nobody has a chat).
+    A person already alerted under the same `dedup` key is not pushed to again."""
     org = await duty_organization(session, town_code)
     if org is None:
         return 0
@@ -55,8 +56,17 @@ async def alert_duty_staff(
         "reasons": "；".join(r.split(":", 1)[-1].strip() for r in reasons) or "-",
         "summary": summary if case is None else f"{case.number} {summary}",
     }
+    keys = {person.code: f"{dedup}:{person.code}" for person in people}
+    already = set(
+        await session.scalars(
+            select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys.values()))
+        )
+    )
     reached = 0
     for person in people:
+        if keys[person.code] in already:  # told before (the same danger again today)
+            reached += 1
+            continue
         reached += await notify_staff(
             session,
             person,
@@ -65,6 +75,6 @@ async def alert_duty_staff(
             purpose="risk_alert",
             at=at,
             case=case,
-            dedup=f"{dedup}:{person.code}",
+            dedup=keys[person.code],
         )
     return reached

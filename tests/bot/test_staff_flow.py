@@ -189,6 +189,20 @@ async def test_a_threat_reaches_the_duty_staff_with_the_same_message(app) -> Non
     assert "13812345678" not in alert[0].text  # personal data masked in the alert
 
 
+async def test_a_threat_said_again_the_same_day_is_answered_and_not_pushed_twice(app) -> None:
+    pushes = Pushes(app)
+    duty = await staff_chat(app, "m_si_03")
+    resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
+    threat = "枫桥镇陈家村的邻居说今晚要拿刀砍死我全家"
+    await resident.say(threat)
+    assert len(await pushes.to(duty)) == 1
+    await resident.say("/cancel")
+    await resident.tap("是的，取消")
+    await resident.say(threat + "，他已经在门口了")
+    assert "110" in resident.text  # answered again with the emergency advice
+    assert await pushes.to(duty) == []  # the duty staff already know today
+
+
 async def test_a_grid_worker_reports_for_a_resident_without_a_phone(app) -> None:
     pushes = Pushes(app)
     grid = await staff_chat(app, "g_jin_01")  # 新村 grid worker
@@ -205,7 +219,8 @@ async def test_a_grid_worker_reports_for_a_resident_without_a_phone(app) -> None
     case = await _case(app, number)
     assert (case.reported_by, case.status) == ("proxy", "routed")
     assert case.reported_by_mediator_id is not None
-    assert number in (await pushes.to(mediator))[0].text
+    offer = (await pushes.to(mediator))[0].text
+    assert number in offer and "申请人：张阿婆" in offer and "13955556666" not in offer
 
 
 async def test_a_mediator_registers_an_offline_case_as_their_own(app) -> None:
