@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import cases, conversations, inbound, invites, outbox, residents
+from backend.aftercare_desk import AftercareDesk
 from backend.clock import Clock
 from backend.db import Database
 from backend.models import CallbackRequest, ConversationState, InboundMessage, Resident
@@ -124,6 +125,11 @@ class DialogueSession:
     def my_cases_desk(self) -> ResidentCaseDesk:
         """The sender's own cases: list, withdraw, add a message or evidence."""
         return ResidentCaseDesk(self.session, self.clock, self._resident.id)
+
+    @property
+    def aftercare_desk(self) -> AftercareDesk:
+        """The sender's answers to the survey and the agreement follow-up."""
+        return AftercareDesk(self.session, self.clock, self._resident.id)
 
     async def request_callback(
         self, *, phone: str, reason: str, town_code: str | None, context: str | None

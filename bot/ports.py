@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from backend.aftercare_records import FollowUpReceipt, SurveyProgress
 from backend.records import (
     CallbackReceipt,
     CaseDraft,
@@ -41,6 +42,9 @@ class DialogueBackend(Protocol):
 
     async def staff_desk(self) -> StaffPort | None: ...
 
+    @property
+    def aftercare_desk(self) -> AftercarePort: ...
+
     async def raise_risk_alert(
         self, text: str, reasons: list[str], town_code: str | None
     ) -> int: ...
@@ -69,6 +73,16 @@ class ResidentCasesPort(Protocol):
     async def handler_choices(self, number: str) -> list[HandlerChoice]: ...
 
     async def choose_handler(self, number: str, code: str) -> HandlerChoice: ...
+
+
+class AftercarePort(Protocol):
+    """The sender's answers to the satisfaction survey and the agreement follow-up."""
+
+    async def answer_survey(
+        self, number: str, question: str, value: str | None
+    ) -> SurveyProgress: ...
+
+    async def answer_follow_up(self, number: str, answer: str) -> FollowUpReceipt: ...
 
 
 class StaffPort(Protocol):
