@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import lifecycle
 from backend.job_requests import TimedJob, request_jobs
-from backend.models import Case, Mediator, Organization
+from backend.models import Assignment, Case, Mediator, Organization
 from backend.models_scheduling import FollowUp, Survey
 from backend.notify import staff_of
 from backend.statuses import CaseStatus
@@ -47,6 +47,23 @@ def close_job(case: Case, what: str, at: datetime) -> TimedJob:
     """The deadline of an open question (`what`: survey | follow_up)."""
     job_id = f"aftercare_close:{what}:case:{case.id}"
     return TimedJob(job_id, "aftercare_close", (case.id,), at, case.id)
+
+
+async def request_acceptance_follow_up(
+    session: AsyncSession, assignment: Assignment, *, at: datetime
+) -> None:
+    """In the transaction that makes the offer (backend/assignments.py). None when the offer's
+    own deadline comes first: by then the offer has moved on."""
+    run_at = assignment.offered_at + ACCEPTANCE_FOLLOW_UP_AFTER
+    if run_at < assignment.respond_by:
+        job = TimedJob(
+            f"acceptance_follow_up:assignment:{assignment.id}",
+            "acceptance_follow_up",
+            (assignment.id,),
+            run_at,
+            assignment.case_id,
+        )
+        await request_jobs(session, [job], at=at)
 
 
 async def outcome_recorded(session: AsyncSession, case: Case, *, at: datetime) -> None:

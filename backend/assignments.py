@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import lifecycle
+from backend import aftercare, lifecycle
 from backend.db import lock_skipping_locked
 from backend.models import Assignment, Case, Mediator, Organization, Resident
 from backend.notify import notify_resident, notify_staff, staff_of
@@ -125,6 +125,7 @@ async def offer(
             translate=translate,
             times=["respond_by"],
         )
+    await aftercare.request_acceptance_follow_up(session, assignment, at=at)  # 24 h reminder
     return assignment
 
 

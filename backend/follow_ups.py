@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import aftercare, lifecycle
 from backend.assignments import ANSWERABLE, mediation_days
-from backend.job_requests import TimedJob, request_jobs
+from backend.job_requests import request_jobs
 from backend.models import Assignment, Case, Mediator, Organization
 from backend.models_scheduling import FollowUp
 from backend.notify import notify_resident, notify_staff
@@ -28,26 +28,6 @@ REOPENING = ("partly", "not_kept")
 
 
 # --- 24 hours without an answer to an offer ----------------------------------------------
-
-
-def acceptance_job(assignment: Assignment) -> TimedJob:
-    return TimedJob(
-        f"acceptance_follow_up:assignment:{assignment.id}",
-        "acceptance_follow_up",
-        (assignment.id,),
-        assignment.offered_at + aftercare.ACCEPTANCE_FOLLOW_UP_AFTER,
-        assignment.case_id,
-    )
-
-
-async def request_acceptance_follow_up(
-    session: AsyncSession, assignment: Assignment, *, at: datetime
-) -> None:
-    """In the transaction that makes the offer; a follow-up after the offer's own deadline
-    would be pointless (the offer has moved on by then), so none is asked for."""
-    job = acceptance_job(assignment)
-    if job.run_at < assignment.respond_by:
-        await request_jobs(session, [job], at=at)
 
 
 async def acceptance_follow_up(session: AsyncSession, assignment_id: int, *, at: datetime) -> None:

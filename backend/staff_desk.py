@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from backend import assignments, cases, lifecycle, residents
+from backend import aftercare, assignments, cases, lifecycle, residents
 from backend.assignments import ANSWERABLE, IN_HAND, WAITING
 from backend.clock import Clock
 from backend.masking import mask_personal_data
@@ -303,6 +303,7 @@ class StaffDesk:
             purpose="outcome",
             at=now,
         )
+        await aftercare.outcome_recorded(self.session, case, at=now)  # survey, follow-up
 
     async def refer_to_court(self, number: str) -> str:
         """Pre-litigation mediation at the tribunal covering the case's town."""

@@ -35,3 +35,7 @@ def test_staff_diagram_matches_the_registered_steps() -> None:
 
     expected = set(FLOWS["staff_register"]) | set(FLOWS["staff_case"])
     assert _states("staff.md") == expected
+
+
+def test_survey_diagram_matches_the_registered_steps() -> None:
+    assert _states("survey.md") == set(FLOWS["survey"])
