@@ -3,6 +3,10 @@
 Longest keyword wins at each position (物业公司 is property_company, not company). In a short
 answer naming several roles, the head noun decides: in Chinese it comes after 的
 (我老公的老板 -> employer); otherwise the first role counts (隔壁老王 -> neighbour).
+
+包工头 depends on who speaks: to a worker (wages, a site injury) he is the employer, and routing
+sends those cases to the labour committee; to a family he builds or renovates a house for, he is
+the contractor. The message decides: building words and no wage words make him the contractor.
 """
 
 from __future__ import annotations
@@ -76,11 +80,24 @@ _NAME = re.compile(rf"[老小阿][{SURNAMES}]|[{SURNAMES}](?:某+|[\u4e00-\u9fff
 _NOT_NAME = re.compile(r"[的了是不没有这那个什么吗呢吧啊家村镇人]")
 
 
+_BUILDER = "包工头"
+_BUILDING = re.compile(
+    r"盖房|建房|[建盖修]的房|房子[建盖]|翻建|翻修|装修|砌|墙|屋顶|地基|漏水|开裂"
+)
+_WAGES = re.compile(r"工钱|工资|欠薪|讨薪|工伤|干活|打工|做工|农民工|我们[一几十]|用工")
+
+
+def _role(word: str, folded: str) -> str:
+    if word == _BUILDER and _BUILDING.search(folded) and not _WAGES.search(folded):
+        return "contractor"
+    return _ROLE_OF[word]
+
+
 def find_party_roles(text: str) -> list[Entity]:
     """Role keywords in a message; value is a key from PARTY_ROLES."""
     folded = fold(text)
     return [
-        Entity("party_role", text[m.start():m.end()], _ROLE_OF[m.group()], m.start(), m.end())
+        Entity("party_role", text[m.start():m.end()], _role(m.group(), folded), m.start(), m.end())
         for m in _FIND.finditer(folded)
     ]
 

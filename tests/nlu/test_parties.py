@@ -79,3 +79,21 @@ def test_longest_keyword_wins() -> None:
         "property_company",
         "insurer",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("包工头跑了 我们十几个人的工钱都没拿到", "employer"),
+        ("我在工地干活摔伤了，包工头说不算工伤", "employer"),
+        ("包工头给我家建的房子墙体开裂屋顶漏水 他不来修", "contractor"),
+        ("盖房子的包工头把墙砌歪了", "contractor"),
+        ("装修的包工头拿了钱不来了", "contractor"),
+        # a builder who is owed wages for building a house: still his workers' employer
+        ("帮人家盖房子 包工头欠我们工钱", "employer"),
+    ],
+)
+def test_the_gang_boss_is_employer_to_workers_and_contractor_to_home_owners(
+    text: str, expected: str
+) -> None:
+    assert [e.value for e in find_party_roles(text) if e.text == "包工头"] == [expected]
