@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,17 @@ from backend.crypto import PersonalDataCipher, install_cipher, load_or_create_ke
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT_SECONDS = 10
+# Connections a process keeps open to PostgreSQL, and how many more it may open for a burst.
+# SQLAlchemy's default of 5 is below what one server process has in flight at 200 messages a
+# second: the extra connections were opened and closed again all the time (a new PostgreSQL
+# backend, and every statement prepared anew, each time). See docs/benchmarks.md.
+POOL_SIZE, POOL_OVERFLOW = 20, 10
+# A pooled PostgreSQL connection idle this long is pinged before use (a database restarted or a
+# network dropped meanwhile shows there, not in the resident's message). One in steady use is
+# not: SQLAlchemy's pool_pre_ping would cost three round trips (BEGIN, ping, ROLLBACK) on every
+# message, a third of all of them. A connection that broke within these seconds fails its
+# first statement, which invalidates the pool; that message is spooled (docs/resilience.md).
+IDLE_PING_SECONDS = 5.0
 
 
 @dataclass
@@ -68,6 +80,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _mark_checked_in(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pings a connection that sat in the pool for IDLE_PING_SECONDS; a dead one makes the
+    pool drop it and connect afresh (DisconnectionError is the pool's signal for that)."""
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise sa_exc.DisconnectionError(f"pooled connection is dead: {exc}") from exc
+
+
 def open_database(url: str, *, secret_key: str, var_dir: Path, echo: bool = False) -> Database:
     install_cipher(PersonalDataCipher(load_or_create_key(secret_key, var_dir)))
     if url.startswith("sqlite"):
@@ -78,11 +107,14 @@ def open_database(url: str, *, secret_key: str, var_dir: Path, echo: bool = Fals
         engine = create_async_engine(
             url,
             echo=echo,
-            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             # A host that drops packets silently: give up on connecting after this long (the
             # message is then spooled) rather than asyncpg's default of a minute.
             connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
         )
+        event.listen(engine.sync_engine.pool, "checkin", _mark_checked_in)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
 
 

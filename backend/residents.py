@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import current_cipher
@@ -16,17 +16,9 @@ async def resident_for(
     session: AsyncSession, channel: str, external_id: str, *, at: datetime, locale: str
 ) -> Resident:
     """The resident behind a channel identity, created on first contact."""
-    known = (
-        await session.execute(
-            select(ChannelIdentity, Resident)
-            .join(Resident, Resident.id == ChannelIdentity.resident_id)
-            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
-        )
-    ).first()
-    if known is not None:  # one query for both: this runs for every message
-        identity, resident = known
-        identity.last_seen_at = at
-        return resident
+    known = await _seen(session, channel, external_id, at)
+    if known is not None:
+        return known
     resident = Resident(locale=locale, created_at=at)
     session.add(resident)
     await session.flush()
@@ -51,6 +43,35 @@ async def resident_for(
         winner = await session.get(Resident, identity.resident_id)
         assert winner is not None
         return winner
+    return resident
+
+
+async def _seen(
+    session: AsyncSession, channel: str, external_id: str, at: datetime
+) -> Resident | None:
+    """Marks a known identity as seen now and returns its resident. This runs for every
+    message: on PostgreSQL it is one statement (UPDATE ... FROM residents RETURNING
+    residents.*); SQLite cannot return another table's columns, so there it is two."""
+    where = (ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+    if session.get_bind().dialect.name == "postgresql":
+        seen = (
+            update(ChannelIdentity)
+            .where(*where, ChannelIdentity.resident_id == Resident.id)
+            .values(last_seen_at=at)
+            .returning(Resident)
+        )
+        return await session.scalar(select(Resident).from_statement(seen))
+    found = (
+        await session.execute(
+            select(ChannelIdentity, Resident)
+            .join(Resident, Resident.id == ChannelIdentity.resident_id)
+            .where(*where)
+        )
+    ).first()
+    if found is None:
+        return None
+    identity, resident = found
+    identity.last_seen_at = at
     return resident
 
 

@@ -93,3 +93,36 @@ def test_a_locked_sqlite_file_counts_as_away_and_a_missing_table_does_not() -> N
     assert database_unreachable(locked)
     typo = OperationalError("SELECT ...", {}, sqlite3.OperationalError("no such column: x"))
     assert not database_unreachable(typo)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("idle", [True, False])
+async def test_a_pooled_connection_the_server_dropped(
+    idle: bool, pg_server_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle in the pool: pinged, replaced, the query works. In steady use (no ping): its query
+    fails as "unreachable" (so the message is spooled, not lost) and the next one works."""
+    import asyncpg
+
+    import backend.db
+    from backend.db import database_unreachable
+
+    monkeypatch.setattr(backend.db, "IDLE_PING_SECONDS", 0.0 if idle else 3600.0)
+    db = open_database(pg_server_url, secret_key=TEST_KEY, var_dir=tmp_path)
+    try:
+        async with db.engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(pg_server_url.replace("+asyncpg", ""))
+        try:  # the server ends the pooled connection, as a restart would
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        if not idle:
+            with pytest.raises(Exception) as dropped:
+                async with db.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            assert database_unreachable(dropped.value)
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    finally:
+        await db.dispose()
