@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import lock_skipping_locked, upsert_insert
@@ -68,3 +68,25 @@ async def mark_planned(session: AsyncSession, ids: Sequence[int], *, at: datetim
         await session.execute(
             update(JobRequest).where(JobRequest.id.in_(list(ids))).values(planned_at=at)
         )
+
+
+async def mark_planned_if_unchanged(
+    session: AsyncSession, planned: Sequence[tuple[int, str, datetime]], *, at: datetime
+) -> None:
+    """Marks (id, kind, run_at) requests planned unless they were asked for anew meanwhile
+    (another time or kind): those stay unplanned and are planned again."""
+    if not planned:
+        return
+    table = JobRequest.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.kind == bindparam("b_kind"),
+            table.c.run_at == bindparam("b_run_at"),
+            table.c.planned_at.is_(None),
+        )
+        .values(planned_at=at)
+    )
+    rows = [{"b_id": i, "b_kind": kind, "b_run_at": run_at} for i, kind, run_at in planned]
+    await session.execute(stmt, rows)
