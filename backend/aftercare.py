@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import lifecycle
 from backend.job_requests import TimedJob, request_jobs
-from backend.models import Assignment, Case, Mediator, Organization
+from backend.models import Assignment, Case, Mediator, Organization, OutboxMessage
 from backend.models_scheduling import FollowUp, Survey
 from backend.notify import staff_of
 from backend.statuses import CaseStatus
@@ -132,6 +132,14 @@ async def expire_and_close(session: AsyncSession, case_id: int, *, at: datetime)
         follow_up.status = "expired"
         lifecycle.record_event(session, case, "follow_up_expired", at=at, actor_kind="system")
     await close_if_done(session, case, at=at)
+
+
+async def pushed_before(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these outbox dedup keys exist already (a job run a second time)."""
+    if not keys:
+        return set()
+    stmt = select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys))
+    return {k for k in await session.scalars(stmt) if k is not None}
 
 
 async def people_of(

@@ -42,6 +42,9 @@ async def acceptance_follow_up(session: AsyncSession, assignment_id: int, *, at:
     offered_to = (
         await session.get(Mediator, assignment.mediator_id) if assignment.mediator_id else None
     )
+    keys = {p.code: f"acceptance_follow_up:{assignment.id}:{p.code}" for p in people}
+    if await aftercare.pushed_before(session, list(keys.values())):
+        return  # this job ran before
     reached = []
     for person in people:
         sent = await notify_staff(
@@ -61,7 +64,7 @@ async def acceptance_follow_up(session: AsyncSession, assignment_id: int, *, at:
             options=[
                 {"label_key": "aftercare.option.open_case", "payload": f"staff:view:{case.number}"}
             ],
-            dedup=f"acceptance_follow_up:{assignment.id}:{person.code}",
+            dedup=keys[person.code],
             times=["offered_at", "respond_by"],
         )
         if sent:
