@@ -21,6 +21,7 @@ from backend.notify import notify_resident
 from backend.records import CaseDraft, SubmittedCase
 from backend.routing import liaison_judge
 from backend.staff_records import (
+    CaseNote,
     Handover,
     Refused,
     StaffCaseLine,
@@ -134,12 +135,12 @@ class StaffDesk:
             return None
         case, full = found
         respondent = next((p for p in case.parties if p.side == "respondent"), None)
-        notes = []
+        notes: list[CaseNote] = []
         if full:
             rows = await self.session.scalars(
                 select(CaseMessage).filter_by(case_id=case.id).order_by(CaseMessage.id)
             )
-            notes = [f"{m.kind}: {m.body}" for m in rows]
+            notes = [CaseNote(m.kind, m.body, m.evidence_id is not None) for m in rows]
             lifecycle.record_event(
                 self.session,
                 case,

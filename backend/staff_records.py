@@ -51,6 +51,15 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class CaseNote:
+    """A note, a message to the applicant or one from them (`kind` as in CaseMessage)."""
+
+    kind: str  # note | to_resident | to_mediator
+    text: str
+    with_attachment: bool = False
+
+
+@dataclass(frozen=True)
 class StaffCaseView:
     """What a staff member may see: the phone only once the case is theirs."""
 
@@ -73,7 +82,7 @@ class StaffCaseView:
     outcome: str | None
     mediation_due_at: datetime | None
     timeline: list[TimelineEntry] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[CaseNote] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,13 @@ the tribunal and judicial confirmation."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from backend.models import CaseMessage
+from bot.i18n import Texts
+from jiefen.settings import PROJECT_ROOT
 from tests.bot.staff_steps import Pushes, staff_chat
 from tests.bot.test_staff_flow import _case, _events, file_neighbour_case
 from tests.chat import ChatDriver
@@ -45,7 +49,9 @@ async def test_notes_stay_internal_and_messages_are_relayed_both_ways(app) -> No
     assert number in reply.text and "周六准时到" in reply.text
 
     await zhou.say(f"/case {number}")
-    assert "双方都在家，周六上门" in zhou.text  # the note on the card, for staff only
+    assert "备注：双方都在家，周六上门" in zhou.text  # the note on the card, for staff only
+    assert "给申请人留言：周六上午九点到村委会调解" in zhou.text
+    assert "申请人补充：好的，我周六准时到" in zhou.text and "申请人补充了情况" in zhou.text
     async with app.db.sessions() as session:
         case = await _case(app, number)
         kinds = list(
@@ -118,3 +124,21 @@ async def test_a_withdrawal_recorded_by_the_mediator(app) -> None:
     assert "已撤回" in (await pushes.to(resident))[0].text
     await zhou.say("/cases")
     assert number not in zhou.text  # no longer open
+
+
+# Modules of the mediator side whose case events appear on a staff member's case card.
+EVENT_MODULES = ("assignments", "staff_desk", "resident_cases", "resident_choice", "cases")
+
+
+def test_every_event_on_a_case_card_has_words_in_both_languages() -> None:
+    kinds: set[str] = set()
+    for module in EVENT_MODULES:
+        source = (PROJECT_ROOT / "backend" / f"{module}.py").read_text(encoding="utf-8")
+        kinds |= set(re.findall(r'record_event\(\s*[^"]*?"([a-z_]+)"', source))
+    assert {"offered", "declined", "resident_message", "personal_data_read"} <= kinds
+    texts = Texts(PROJECT_ROOT / "config" / "locales")
+    for locale in ("zh", "en"):
+        missing = {k for k in kinds if f"staff.event.{k}" not in texts.keys(locale)}
+        assert not missing, (locale, missing)
+    for kind in ("note", "to_resident", "to_mediator"):  # CaseMessage kinds on the card
+        assert f"staff.card.{kind}" in texts.keys("zh") & texts.keys("en")

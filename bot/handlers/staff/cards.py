@@ -7,6 +7,7 @@ from bot.messages import Option
 from bot.turn import Turn
 
 TIMELINE_SHOWN = 8
+NOTES_SHOWN = 5  # notes and messages both ways, newest last
 IN_HAND = ("accepted", "scheduled", "in_mediation")
 
 
@@ -59,7 +60,9 @@ def render_case(turn: Turn, view: StaffCaseView) -> str:
                 what=_event(turn, entry.kind, entry.to_status),
             )
         )
-    lines.extend(t("staff.card.note", text=note) for note in view.notes[-3:])
+    for note in view.notes[-NOTES_SHOWN:]:
+        text = note.text or (t("staff.card.attachment") if note.with_attachment else "-")
+        lines.append(t(f"staff.card.{note.kind}", text=text))
     return "\n".join(lines)
 
 
