@@ -1,5 +1,5 @@
 """`jiefen serve`: one ASGI application for every channel, the health checks, the outbox
-worker, the spool replayer and the deadline sweep running beside them."""
+worker, the spool replayer and the scheduler (timed jobs; one process leads) beside them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.channels.base import ChannelPlugin
 from bot.delivery import OutboxWorker
 from bot.replay import SpoolReplayer
 from jiefen.app import App
-from scheduler.deadlines import DeadlineSweeper
+from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
 PING_TIMEOUT = 5.0  # seconds; a database host gone silent must not hang /readyz
@@ -51,7 +51,13 @@ def create_web_app(
         else None
     )
 
-    sweeper = DeadlineSweeper(app.db, app.store.clock, app.sleep)
+    scheduler = SchedulerService(
+        app.db,
+        app.settings.resolved_database_url,
+        app.store.clock,
+        app.sleep,
+        timezone=app.settings.timezone,
+    )
 
     def spool_counts() -> dict[str, int]:
         spool = app.spool
@@ -67,6 +73,7 @@ def create_web_app(
                 "status": "degraded" if failed else "ok",
                 "channels": running,
                 "failed_channels": failed,
+                "scheduler": scheduler.role if run_scheduler else "off",
                 **spool_counts(),
             }
         )
@@ -94,7 +101,7 @@ def create_web_app(
         if replayer is not None:  # also replays what was spooled before a restart
             tasks.append(asyncio.create_task(replayer.run_forever()))
         if run_scheduler:
-            tasks.append(asyncio.create_task(sweeper.run_forever()))
+            tasks.append(asyncio.create_task(scheduler.run_forever()))
         try:
             yield
         finally:
@@ -113,7 +120,7 @@ def create_web_app(
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.worker = worker
     web.state.replayer = replayer
-    web.state.sweeper = sweeper
+    web.state.scheduler = scheduler
     return web
 
 

@@ -65,7 +65,9 @@ class Planner:
         return total
 
     def _add_all(self, rows: list[Planned]) -> None:
+        zone = self.scheduler.timezone  # stored as a UTC timestamp, shown in the county's zone
         for row in rows:
+            run_at = row.run_at.astimezone(zone)
             kind = self.registry.kinds.get(row.kind)
             if kind is None:
                 log.error("job request %s names no known kind %s", row.job_id, row.kind)
@@ -76,8 +78,8 @@ class Planner:
                 args=(row.kind, *row.args),
                 id=row.job_id,
                 name=row.kind,
-                run_date=row.run_at,
-                next_run_time=row.run_at,
+                run_date=run_at,
+                next_run_time=run_at,
                 misfire_grace_time=int(grace.total_seconds()) if grace else None,
                 coalesce=True,
                 replace_existing=True,

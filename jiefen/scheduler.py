@@ -1,0 +1,54 @@
+"""`jiefen scheduler`: the scheduler alone, in its own process (beside `jiefen serve`, which
+runs one too unless told not to). However many run, one leads (a lock in the database) and the
+others stand by, taking over within seconds when the leader stops or dies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from backend.clock import Clock, SystemClock
+from jiefen.settings import Settings
+from scheduler.service import SchedulerOptions, SchedulerService
+
+log = logging.getLogger(__name__)
+
+
+async def run_scheduler(
+    settings: Settings, *, clock: Clock | None = None, options: SchedulerOptions | None = None
+) -> None:
+    """Plans and runs timed jobs (or stands by) until cancelled."""
+    from jiefen.app import open_store
+
+    db = await open_store(settings)
+    service = SchedulerService(
+        db,
+        settings.resolved_database_url,
+        clock or SystemClock(),
+        asyncio.sleep,
+        timezone=settings.timezone,
+        options=options,
+    )
+    try:
+        await service.run_forever()
+    finally:
+        await db.dispose()
+
+
+def main(
+    settings: Settings, clock: Clock | None = None, options: SchedulerOptions | None = None
+) -> None:
+    """Runs until SIGTERM or Ctrl-C; a job cut off mid-run rolls back and runs again later."""
+
+    async def go() -> None:
+        task = asyncio.create_task(run_scheduler(settings, clock=clock, options=options))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            log.info("scheduler stopped")
+
+    asyncio.run(go())
