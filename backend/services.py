@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import cases, conversations, inbound, invites, outbox, residents
 from backend.aftercare_desk import AftercareDesk
+from backend.booking import BookingDesk
+from backend.booking_common import BookingConfig
+from backend.booking_staff import StaffBookingDesk
 from backend.clock import Clock
 from backend.db import Database
 from backend.models import CallbackRequest, ConversationState, InboundMessage, Resident
@@ -46,6 +49,7 @@ class DialogueSession:
     conversation: Conversation
 
     _claim: InboundMessage | None = None
+    booking_config: BookingConfig = field(default_factory=BookingConfig)
 
     async def claim_message(self, dedup_key: str) -> list[Any] | None:
         """None when the message is new (and now claimed); otherwise the replies it got."""
@@ -131,6 +135,18 @@ class DialogueSession:
         """The sender's answers to the survey and the agreement follow-up."""
         return AftercareDesk(self.session, self.clock, self._resident.id)
 
+    @property
+    def booking_desk(self) -> BookingDesk:
+        """The sender's appointments with their village's judge or their mediator."""
+        return BookingDesk(self.session, self.clock, self._resident.id, self.booking_config)
+
+    async def staff_booking_desk(self) -> StaffBookingDesk | None:
+        """The sender's hours and appointments when they are staff."""
+        staff = await invites.staff_for_resident(self.session, self._resident.id)
+        if staff is None:
+            return None
+        return StaffBookingDesk(self.session, self.clock, staff, self.booking_config)
+
     async def request_callback(
         self, *, phone: str, reason: str, town_code: str | None, context: str | None
     ) -> CallbackReceipt:
@@ -160,9 +176,11 @@ class CaseStore:
         default_locale: str = "zh",
         *,
         rules: RoutingRules | None = None,
+        booking: BookingConfig | None = None,
     ) -> None:
         self.db, self.clock, self.default_locale = db, clock, default_locale
         self.rules = rules  # the routing rules, loaded once at start (jiefen.app)
+        self.booking = booking or BookingConfig()
 
     @asynccontextmanager
     async def dialogue_session(self, channel: str, user_id: str) -> AsyncIterator[DialogueSession]:
@@ -181,5 +199,6 @@ class CaseStore:
             unit = DialogueSession(
                 session, self.clock, channel, user_id, resident, row, conversation
             )
+            unit.booking_config = self.booking
             yield unit
             conversations.store_conversation(row, unit.conversation, self.clock.now())

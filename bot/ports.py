@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from backend.aftercare_records import FollowUpReceipt, SurveyProgress
+from backend.booking_records import (
+    AppointmentView,
+    BookingTarget,
+    ExceptionView,
+    HoursView,
+    SlotView,
+)
 from backend.records import (
     CallbackReceipt,
     CaseDraft,
@@ -41,6 +49,11 @@ class DialogueBackend(Protocol):
     def my_cases_desk(self) -> ResidentCasesPort: ...
 
     async def staff_desk(self) -> StaffPort | None: ...
+
+    @property
+    def booking_desk(self) -> BookingPort: ...
+
+    async def staff_booking_desk(self) -> StaffBookingPort | None: ...
 
     @property
     def aftercare_desk(self) -> AftercarePort: ...
@@ -83,6 +96,48 @@ class AftercarePort(Protocol):
     ) -> SurveyProgress: ...
 
     async def answer_follow_up(self, number: str, answer: str) -> FollowUpReceipt: ...
+
+
+class BookingPort(Protocol):
+    """The sender's appointments (backend/booking.py); refusals are BookingRefused."""
+
+    async def target(self, village_code: str | None = None) -> BookingTarget | None: ...
+
+    async def slots(
+        self, mediator_code: str, *, after: datetime | None = None, limit: int = 6
+    ) -> list[SlotView]: ...
+
+    async def book(
+        self, target: BookingTarget, starts_at: datetime, mode: str
+    ) -> AppointmentView: ...
+
+    async def upcoming(self) -> list[AppointmentView]: ...
+
+    async def appointment(self, appointment_id: int) -> AppointmentView: ...
+
+    async def reschedule(
+        self, appointment_id: int, starts_at: datetime, mode: str
+    ) -> AppointmentView: ...
+
+    async def cancel(self, appointment_id: int) -> AppointmentView: ...
+
+
+class StaffBookingPort(Protocol):
+    """A judge's or mediator's hours and appointments (backend/booking_staff.py)."""
+
+    async def hours(self) -> HoursView: ...
+
+    async def open_days(self) -> list[date]: ...
+
+    async def close_day(self, on_date: date, note: str | None = None) -> list[AppointmentView]: ...
+
+    async def add_hours(self, on_date: date, start: str, end: str) -> ExceptionView: ...
+
+    async def appointments(self) -> list[AppointmentView]: ...
+
+    async def record_attendance(self, appointment_id: int, outcome: str) -> AppointmentView: ...
+
+    async def cancel(self, appointment_id: int) -> AppointmentView: ...
 
 
 class StaffPort(Protocol):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from backend.booking_common import BookingConfig
 from backend.clock import Clock, Sleep, SystemClock
 from backend.crypto import PersonalDataCipher, load_or_create_key
 from backend.db import Database, open_database, upgrade_database
@@ -90,7 +91,8 @@ async def build_app(
     services = DialogueServices(
         nlu, Texts(settings.locales_dir, settings.timezone), places, clock, config
     )
-    store = CaseStore(db, clock, settings.default_locale, rules=rules)
+    booking = BookingConfig(settings.video_room_url, settings.timezone)
+    store = CaseStore(db, clock, settings.default_locale, rules=rules, booking=booking)
     spool = open_spool(settings) if spooling else None
     dialogue = Dialogue(store, services, spool)
     return App(settings, db, store, dialogue, places, nlu, spool, sleep or asyncio.sleep)

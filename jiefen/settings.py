@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_template_id: str = ""
 
+    # Video mediation rooms: {room} becomes an unguessable token per appointment.
+    video_room_url: str = "https://meet.jit.si/jiefen-{room}"
+
     # How often an idle outbox worker looks for due pushes.
     outbox_poll_seconds: float = 1.0
 

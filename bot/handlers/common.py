@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.flows import RESUME_KEY, Step, ask_again, has_suspended, register, resume, suspend
-from bot.handlers import intake, my_cases, status
+from bot.handlers import booking, booking_hours, intake, my_cases, status
 from bot.handlers.menu import menu
 from bot.handlers.text_checks import is_meaningful
 from bot.i18n import LOCALES
@@ -43,6 +43,9 @@ def command_of(turn: Turn) -> str | None:
     if payload.startswith("lang:"):
         return payload
     action = my_cases.action_of(turn)  # withdraw / add (buttons and typed words)
+    if action is not None:
+        return action
+    action = booking.action_of(turn)  # book / appt / hours (buttons and typed words)
     if action is not None:
         return action
     text = turn.text
@@ -227,9 +230,9 @@ SIMPLE_INTENTS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "talk_to_human": talk_to_person,
     "thanks": lambda turn: _reply_then_menu(turn, "idle.thanks"),
     "goodbye": lambda turn: _reply_then_menu(turn, "idle.goodbye"),
-    "book_mediation": lambda turn: _reply_then_menu(turn, "idle.booking_later"),
-    "reschedule": lambda turn: _reply_then_menu(turn, "idle.booking_later"),
-    "cancel_booking": lambda turn: _reply_then_menu(turn, "idle.booking_later"),
+    "book_mediation": booking.on_book,
+    "reschedule": booking.on_reschedule_words,
+    "cancel_booking": booking.on_cancel_words,
 }
 
 COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
@@ -244,6 +247,9 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "human": talk_to_person,
     "withdraw": my_cases.on_withdraw,
     "add": my_cases.on_add,
+    "book": booking.on_book,
+    "appt": booking.on_appointment,
+    "hours": booking_hours.on_hours,
     "unknown": on_unknown_command,
 }
 

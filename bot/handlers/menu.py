@@ -10,6 +10,7 @@ def menu(turn: Turn) -> list[Option]:
     return [
         turn.option("menu.report", "cmd:new"),
         turn.option("menu.status", "cmd:status"),
+        turn.option("menu.book", "cmd:book"),
         turn.option("menu.human", "cmd:human"),
         turn.option("menu.help", "cmd:help"),
     ]

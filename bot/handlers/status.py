@@ -4,6 +4,7 @@ next date, and buttons to add something or withdraw (bot/handlers/my_cases.py)."
 from __future__ import annotations
 
 from backend.resident_records import MyCase
+from bot.handlers import booking
 from bot.messages import Option
 from bot.turn import Turn
 
@@ -14,14 +15,17 @@ IN_HAND = ("accepted", "scheduled", "in_mediation")
 
 async def show_status(turn: Turn) -> None:
     cases = await turn.backend.my_cases_desk.cases()
-    if not cases:
+    appointments, appointment_options = await booking.status_lines(turn)
+    if not cases and not appointments:
         turn.say("status.none", options=[turn.option("menu.report", "cmd:new")])
         return
-    blocks = [turn.t("status.title", count=len(cases))]
+    blocks = [turn.t("status.title", count=len(cases))] if cases else []
     blocks += [describe(turn, case) for case in cases[:SHOWN_CASES]]
     if len(cases) > SHOWN_CASES:
         blocks.append(turn.t("status.more", count=len(cases) - SHOWN_CASES))
-    turn.say_text("\n\n".join(blocks), options=_actions(turn, cases))
+    if appointments:
+        blocks.append("\n".join([turn.t("booking.status_title"), *appointments]))
+    turn.say_text("\n\n".join(blocks), options=[*appointment_options, *_actions(turn, cases)])
 
 
 def _actions(turn: Turn, cases: list[MyCase]) -> list[Option]:
