@@ -58,6 +58,16 @@ async def lock_conversation(
 
 
 def store_conversation(row: ConversationState, conversation: Conversation, at: datetime) -> None:
+    """Writes the state back when the message changed it; a platform's retry answered from
+    the stored replies changes nothing, so it writes nothing (the version stays)."""
+    unchanged = (row.flow, row.step, row.data or {}, row.locale) == (
+        conversation.flow,
+        conversation.step,
+        conversation.data,
+        conversation.locale,
+    )
+    if unchanged:
+        return
     row.flow, row.step = conversation.flow, conversation.step
     # A deep copy: nested lists edited in place must not alias the loaded state, or the
     # ORM would see no change and skip the UPDATE.

@@ -1,10 +1,12 @@
 """Evidence files from any channel: checked by content (not by the name or type the sender
-claims), photos re-encoded without EXIF/GPS, stored outside any served folder."""
+claims), photos re-encoded without EXIF/GPS, stored outside any served folder, one file per
+content."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +55,23 @@ class EvidenceStore:
         else:
             raise UnsupportedFile("unknown_type")
         digest = hashlib.sha256(data).hexdigest()
-        folder = self.root / digest[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.{extension}"
-        path.write_bytes(data)
+        path = self._write_once(data, f"{digest}.{extension}", digest[:2])
         return Attachment(
             kind=category, path=str(path), mime_type=mime, size=len(data), sha256=digest, name=name
         )
+
+    def _write_once(self, data: bytes, name: str, shard: str) -> Path:
+        """Named by content: a platform's retry of an upload (downloaded again before the
+        dialogue sees it is a repeat) finds its file there and leaves no orphan behind.
+        Written under a temporary name and renamed, so a file is never seen half-written."""
+        folder = self.root / shard
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        if not path.exists():
+            partial = folder / f".{uuid.uuid4().hex}.part"
+            partial.write_bytes(data)
+            os.replace(partial, path)
+        return path
 
 
 def _without_metadata(data: bytes, extension: str) -> bytes:

@@ -12,7 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
-import warnings
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ from telegram.error import (
     RetryAfter,
 )
 from telegram.ext import AIORateLimiter, Application, TypeHandler
-from telegram.warnings import PTBDeprecationWarning
 
 from backend.delivery import RetryLater, Undeliverable
 from bot.channels.base import Handler
@@ -40,6 +39,9 @@ from bot.i18n import Texts
 from bot.messages import Attachment, IncomingMessage, OutgoingMessage
 
 log = logging.getLogger(__name__)
+# PTB 22 warns on every RetryAfter (a 429) that its retry_after will become a timedelta, even
+# when PTB itself creates the exception; this opts in to the coming type now (PTB's own switch).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 DEFAULT_LOCALES = Path(__file__).resolve().parents[2] / "config" / "locales"
 MAX_BODY = 1024 * 1024  # a real update is a few KB; anything this big is not from Telegram
@@ -62,9 +64,7 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # int today, timedelta in a later PTB: accept both
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        after: Any = exc.retry_after
+    after: Any = exc.retry_after  # a timedelta (PTB_TIMEDELTA); a number in older PTBs
     return after.total_seconds() if isinstance(after, timedelta) else float(after)
 
 

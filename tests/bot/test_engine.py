@@ -87,13 +87,28 @@ async def _at_place_step(app, user: str) -> ChatDriver:
     return chat
 
 
+async def _conversation_version(app, user: str) -> int:
+    from sqlalchemy import select
+
+    from backend.models import ConversationState
+
+    async with app.db.sessions() as session:
+        version = await session.scalar(
+            select(ConversationState.version).filter_by(external_id=user)
+        )
+    assert version is not None
+    return version
+
+
 async def test_a_retried_platform_message_is_answered_again_not_handled_twice(app) -> None:
     chat = await _at_place_step(app, "retry-user")
     place = IncomingMessage(chat.channel, "retry-user", "枫桥镇枫源村", message_id="MsgId-1")
     first = await app.dialogue.handle(place)
+    version = await _conversation_version(app, "retry-user")
     again = await app.dialogue.handle(place)  # WeChat's retry after 5 s
     assert [m.text for m in again] == [m.text for m in first]
     assert "对方是谁" in first[0].text
+    assert await _conversation_version(app, "retry-user") == version  # the retry wrote nothing
     reply = await app.dialogue.handle(
         IncomingMessage(chat.channel, "retry-user", "邻居老陈", message_id="MsgId-2")
     )
