@@ -105,7 +105,7 @@ class StaffDesk:
             select(Case)
             .where(mine, Case.status.in_([s.value for s in OPEN_STATUSES]))
             .options(selectinload(Case.organization))
-            .order_by(Case.risk_level == "high", Case.created_at)
+            .order_by((Case.risk_level == "high").desc(), Case.created_at)  # risk cases kept
             .limit(SHOWN_CASES * 5)
         )
         lines = []
