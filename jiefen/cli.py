@@ -266,10 +266,12 @@ def callbacks_list(organization: str | None, as_json: bool) -> None:
 
 def _register_subcommands() -> None:
     from jiefen.cli_nlu import nlu
+    from jiefen.cli_report import report
     from jiefen.cli_route import route
     from jiefen.cli_staff import mediators
 
     main.add_command(nlu)
+    main.add_command(report)
     main.add_command(route)
     main.add_command(mediators)
 
