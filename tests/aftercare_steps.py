@@ -91,7 +91,7 @@ async def end_case(app, number: str, outcome: str, text: str | None = "赔偿300
     async with app.db.sessions() as session:
         case = await session.scalar(select(Case).filter_by(number=number))
         assert case is not None
-        waiting = case.status in ("routed", "escalated")
+        waiting = case.status in ("routed", "escalated", "referred_to_court")
     if waiting:
         await accept(app, number)
     async with app.db.sessions() as session, session.begin():

@@ -32,7 +32,7 @@ async def _follow_up(app, number: str) -> FollowUp | None:
 
 
 async def test_an_offer_unanswered_for_24_hours_reminds_the_administrator_once(app, clock) -> None:
-    await link_chat(app, "m_zhao_02", "zhao")  # 枫桥镇 centre administrator (the committee has none)
+    await link_chat(app, "m_zhao_02", "zhao")  # the town centre's admin (the committee has none)
     jobs = DueJobs(app, clock)
     number = await file_case(app, "owner")
 
