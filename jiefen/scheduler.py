@@ -10,13 +10,18 @@ import signal
 
 from backend.clock import Clock, SystemClock
 from jiefen.settings import Settings
+from scheduler.jobs import Registry
 from scheduler.service import SchedulerOptions, SchedulerService
 
 log = logging.getLogger(__name__)
 
 
 async def run_scheduler(
-    settings: Settings, *, clock: Clock | None = None, options: SchedulerOptions | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    options: SchedulerOptions | None = None,
+    registry: Registry | None = None,
 ) -> None:
     """Plans and runs timed jobs (or stands by) until cancelled."""
     from jiefen.app import open_store
@@ -29,6 +34,7 @@ async def run_scheduler(
         asyncio.sleep,
         timezone=settings.timezone,
         options=options,
+        registry=registry,
     )
     try:
         await service.run_forever()
@@ -37,12 +43,16 @@ async def run_scheduler(
 
 
 def main(
-    settings: Settings, clock: Clock | None = None, options: SchedulerOptions | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    options: SchedulerOptions | None = None,
+    registry: Registry | None = None,
 ) -> None:
     """Runs until SIGTERM or Ctrl-C; a job cut off mid-run rolls back and runs again later."""
 
     async def go() -> None:
-        task = asyncio.create_task(run_scheduler(settings, clock=clock, options=options))
+        running = run_scheduler(settings, clock=clock, options=options, registry=registry)
+        task = asyncio.create_task(running)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)

@@ -3,6 +3,7 @@ count, with no dedup key, so a job run twice would show as two rows."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -15,12 +16,17 @@ from scheduler.jobs import Registry, default_registry
 from scheduler.kinds import JobKind, RecurringJob
 
 FAILS_LEFT: dict[str, int] = {}  # job arg -> how many more runs should fail
+# Seconds each run takes inside its transaction (a process test widens the window in which
+# the leader is killed mid-run; the test itself never sleeps).
+SLOW_SECONDS = 0.0
 
 
 async def ping(session: AsyncSession, name: str, *, at: datetime) -> None:
     if FAILS_LEFT.get(name, 0) > 0:
         FAILS_LEFT[name] -= 1
         raise RuntimeError(f"{name} failing on purpose")
+    if SLOW_SECONDS:
+        await asyncio.sleep(SLOW_SECONDS)
     outbox.enqueue(
         session,
         channel="telegram",
