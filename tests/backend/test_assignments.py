@@ -15,7 +15,7 @@ from backend.models import Assignment, Mediator, Organization
 from backend.records import CaseDraft
 from backend.staff_desk import StaffDesk
 from backend.staff_records import Refused
-from tests.case_setup import case_row, link_chat, pushes
+from tests.case_setup import case_row, link_chat
 
 ACCOUNT = "我电话13812345678，隔壁邻居天天半夜装修，吵得一家人睡不着，说了也不听"
 
@@ -59,40 +59,6 @@ async def _offers(app, number: str) -> list[tuple[str, str | None, str]]:
             .order_by(Assignment.id)
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
-
-
-async def test_the_offer_push_shows_name_category_place_and_a_masked_summary_only(app) -> None:
-    await link_chat(app, "m_zhou_03", "zhou")
-    number = await _file(app)
-    [(row, push)] = await pushes(app, "assignment")
-    assert row.recipient == "zhou"
-    text = push.text
-    assert number in text and "邻里纠纷" in text
-    assert "枫桥镇 陈家村" in text  # the place as town and village, not the address
-    assert "申请人：未留姓名" in text  # a self-report carries no name
-    assert "138****5678" in text  # the summary is masked
-    for private in ("13812345678", "18号", "王大锤"):
-        assert private not in text, private
-    assert [o.label for o in push.options] == ["接受", "婉拒"]
-
-
-async def test_the_mediator_sees_the_phone_only_after_accepting(app) -> None:
-    await link_chat(app, "m_zhou_03", "zhou")
-    number = await _file(app)
-    async with staff(app, "m_zhou_03") as desk:
-        before = await desk.case_view(number)
-    assert before is not None and before.phone is None and before.phone_hidden
-    assert (before.place, before.other_party, before.other_party_role) == (None, None, "neighbour")
-    assert "13812345678" not in before.description and before.timeline == []
-    async with staff(app, "m_zhou_03") as desk:
-        after = await desk.accept(number)
-    assert (after.phone, after.place) == ("13812345678", "枫桥镇陈家村18号")
-    assert (after.status, after.other_party) == ("accepted", "王大锤")
-    [(row, told)] = await pushes(app, "accepted")
-    assert row.recipient == "owner" and "周玲芝" in told.text and number in told.text
-    case = await case_row(app, number)
-    kinds = [e.kind for e in case.events]
-    assert kinds.count("personal_data_read") == 1  # only the full view is a read
 
 
 async def test_declines_go_through_the_organisation_then_one_tier_up(app) -> None:
