@@ -81,6 +81,16 @@ class BookingDesk:
                 .order_by(Case.created_at.desc(), Case.id.desc())
                 .limit(1)
             )
+        if village_code is None:  # the village of their last appointment, if any
+            village_code = await self.session.scalar(
+                select(Appointment.village_code)
+                .where(
+                    Appointment.resident_id == self.resident_id,
+                    Appointment.village_code.is_not(None),
+                )
+                .order_by(Appointment.id.desc())
+                .limit(1)
+            )
         if village_code is None:
             return None
         judge = await liaison_judge(self.session, village_code)

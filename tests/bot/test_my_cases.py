@@ -14,7 +14,7 @@ from tests.bot.conversation_steps import report_neighbour_case
 from tests.case_setup import accept, case_row, link_chat, pushes
 from tests.chat import ChatDriver
 
-MENU = ["我要反映纠纷", "查询进度", "找工作人员", "帮助"]
+MENU = ["我要反映纠纷", "查询进度", "预约调解", "找工作人员", "帮助"]
 
 
 def _photo(tmp_path: Path):
