@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import current_cipher
@@ -46,21 +46,29 @@ async def resident_for(
     return resident
 
 
+# Built once (it runs for every message); see conversations._LOCKED.
+_SEEN_POSTGRES = select(Resident).from_statement(
+    update(ChannelIdentity)
+    .where(
+        ChannelIdentity.channel == bindparam("p_channel"),
+        ChannelIdentity.external_id == bindparam("p_external_id"),
+        ChannelIdentity.resident_id == Resident.id,
+    )
+    .values(last_seen_at=bindparam("p_at"))
+    .returning(Resident)
+)
+
+
 async def _seen(
     session: AsyncSession, channel: str, external_id: str, at: datetime
 ) -> Resident | None:
     """Marks a known identity as seen now and returns its resident. This runs for every
     message: on PostgreSQL it is one statement (UPDATE ... FROM residents RETURNING
     residents.*); SQLite cannot return another table's columns, so there it is two."""
-    where = (ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
     if session.get_bind().dialect.name == "postgresql":
-        seen = (
-            update(ChannelIdentity)
-            .where(*where, ChannelIdentity.resident_id == Resident.id)
-            .values(last_seen_at=at)
-            .returning(Resident)
-        )
-        return await session.scalar(select(Resident).from_statement(seen))
+        params = {"p_channel": channel, "p_external_id": external_id, "p_at": at}
+        return await session.scalar(_SEEN_POSTGRES, params)
+    where = (ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
     found = (
         await session.execute(
             select(ChannelIdentity, Resident)
