@@ -39,3 +39,9 @@ def test_staff_diagram_matches_the_registered_steps() -> None:
 
 def test_survey_diagram_matches_the_registered_steps() -> None:
     assert _states("survey.md") == set(FLOWS["survey"])
+
+
+def test_booking_diagram_matches_the_registered_steps() -> None:
+    from bot.handlers import booking  # noqa: F401  (registers the booking flow)
+
+    assert _states("booking.md") == set(FLOWS["booking"])
