@@ -112,11 +112,12 @@ def _indicator_bars(path: Path, labels: Labels) -> Path:
     axes.bar([p - 0.2 for p in positions], now, 0.4, color=THIS)
     axes.bar([p + 0.2 for p in positions], before, 0.4, color=BEFORE)
     axes.set_xticks(positions, names, fontsize=9)
-    axes.set_ylim(0, 105)
+    axes.set_ylim(0, 120)
+    axes.set_yticks(range(0, 101, 20))
     axes.set_ylabel("%")
     axes.set_title(labels("report.chart.indicators"))
     month, previous = report.trend[-1][0], report.trend[-2][0]
-    axes.legend([labels.month(month), labels.month(previous)], loc="lower right")
+    axes.legend([labels.month(month), labels.month(previous)], loc="upper center", ncol=2)
     for spot, key in zip(positions, INDICATORS, strict=True):
         axes.annotate(labels.percent(report.indicators.ratio(key)), (spot - 0.2, now[spot]),
                       xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
@@ -139,7 +140,7 @@ def _trend(path: Path, labels: Labels) -> Path:
     axes.set_ylabel("%")
     axes.set_title(labels("report.chart.trend"))
     if axes.get_legend_handles_labels()[0]:
-        axes.legend(fontsize=8, loc="lower left")
+        axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5)
     return _save(figure, path)
 
 

@@ -120,7 +120,7 @@ def context(labels: Labels, charts: dict[str, str], ledger_files: list[str]) -> 
         "trend": [
             {
                 "name": labels(f"report.indicator.{key}.short"),
-                "values": [labels.percent(ind.ratio(key)) for _, ind in report.trend],
+                "cells": [labels.percent(ind.ratio(key)) for _, ind in report.trend],
             }
             for key in INDICATORS
         ],
