@@ -17,7 +17,7 @@ from backend import lifecycle, outbox
 from backend.booking_records import AppointmentView
 from backend.booking_slots import DayException, Slot, free_slots
 from backend.job_requests import TimedJob, request_jobs
-from backend.models import Case, Mediator
+from backend.models import Case, Mediator, OutboxMessage
 from backend.models_scheduling import Appointment, AvailabilityException
 from backend.statuses import CaseStatus, can_transition
 
@@ -144,8 +144,13 @@ async def push(
     options: list[dict[str, str]] | None = None,
     purpose: str = "appointment",
 ) -> bool:
-    """A booking push to a resident or a staff member's chat (False: no chat account)."""
+    """A booking push to a resident or a staff member's chat (False: no chat account, or
+    already sent under this dedup key: a job that runs a second time pushes nothing)."""
     if resident_id is None:
+        return False
+    if dedup is not None and await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup)
+    ):
         return False
     identity = await outbox.latest_identity(session, resident_id)
     if identity is None:

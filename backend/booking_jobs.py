@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.booking_common import (
+    NO_SHOW_CHECK_AFTER,
     REMINDERS,
     attendance_buttons,
     push,
@@ -119,7 +120,7 @@ async def check_no_show(session: AsyncSession, appointment_id: int, *, at: datet
     """Job `appointment_no_show_check` [appointment_id], a day after the end: an appointment
     nobody recorded an outcome for counts as a no-show; the mediator may still correct it."""
     appt = await _appointment(session, appointment_id)
-    if appt is None or appt.status != "booked" or at < appt.ends_at:
+    if appt is None or appt.status != "booked" or at < appt.ends_at + NO_SHOW_CHECK_AFTER:
         return
     appt.status, appt.updated_at = "no_show", at
     record_on_case(

@@ -165,7 +165,7 @@ async def test_resident_and_judge_from_booking_to_a_no_show(app, clock) -> None:
     [missed] = await pushes.to(chat)
     assert "记为未到场" in missed.text and [o.label for o in missed.options] == ["重新预约"]
     async with app.db.sessions() as session, session.begin():
-        await check_no_show(session, appt.id, at=clock.now() + timedelta(days=1))
+        await check_no_show(session, appt.id, at=clock.now() + timedelta(days=1, hours=1))
     assert [a.status for a in await appointments(app)] == ["no_show"]
     assert await pushes.to(chat) == []  # recorded already: the daily check adds nothing
     chat.last = [missed]
