@@ -134,6 +134,14 @@ async def expire_and_close(session: AsyncSession, case_id: int, *, at: datetime)
     await close_if_done(session, case, at=at)
 
 
+def open_case_button(case: Case, person: Mediator) -> list[dict[str, str]]:
+    """A button to the case card, for staff of the case's own organisation (staff of a parent
+    organisation may not open it: backend/staff_desk.py)."""
+    if person.organization_id != case.organization_id:
+        return []
+    return [{"label_key": "aftercare.option.open_case", "payload": f"staff:view:{case.number}"}]
+
+
 async def pushed_before(session: AsyncSession, keys: list[str]) -> set[str]:
     """Which of these outbox dedup keys exist already (a job run a second time)."""
     if not keys:

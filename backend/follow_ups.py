@@ -61,9 +61,7 @@ async def acceptance_follow_up(session: AsyncSession, assignment_id: int, *, at:
             purpose="acceptance_follow_up",
             at=at,
             case=case,
-            options=[
-                {"label_key": "aftercare.option.open_case", "payload": f"staff:view:{case.number}"}
-            ],
+            options=aftercare.open_case_button(case, person),
             dedup=keys[person.code],
             times=["offered_at", "respond_by"],
         )
@@ -211,9 +209,7 @@ async def _reopen(session: AsyncSession, case: Case, answer: str, *, at: datetim
             purpose="reopened",
             at=at,
             case=case,
-            options=[
-                {"label_key": "aftercare.option.open_case", "payload": f"staff:view:{case.number}"}
-            ],
+            options=aftercare.open_case_button(case, person),
             translate=["answer"],
             dedup=f"reopened:{case.id}:{at.isoformat()}:{person.code}",
         )

@@ -202,9 +202,7 @@ async def _tell_supervisors(
             purpose="survey_low_score",
             at=at,
             case=case,
-            options=[
-                {"label_key": "aftercare.option.open_case", "payload": f"staff:view:{case.number}"}
-            ],
+            options=aftercare.open_case_button(case, person),
             translate=["fair"],
             dedup=f"survey_low:{survey.id}:{person.code}",
         )
