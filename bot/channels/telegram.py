@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from telegram.ext import AIORateLimiter, Application, TypeHandler
 from backend.delivery import RetryLater, Undeliverable
 from bot.channels.base import Handler
 from bot.channels.files import MAX_BYTES, EvidenceStore, UnsupportedFile
+from bot.channels.ratelimit import RateLimiter
 from bot.channels.telegram_render import commands, locale_of, render
 from bot.i18n import Texts
 from bot.messages import Attachment, IncomingMessage, OutgoingMessage
@@ -48,6 +50,8 @@ MAX_BODY = 1024 * 1024  # a real update is a few KB; anything this big is not fr
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 REPLY_RETRIES = 2  # a reply waits out Telegram's 429s; outbox pushes are rescheduled instead
+REPLY_ATTEMPTS = 3  # a reply part is sent again after a network error (timeout, 5xx) this often
+REPLY_PAUSE = 1.0  # seconds before the second attempt, twice that before the third
 
 
 def file_base_url(api_base: str) -> str:
@@ -82,13 +86,16 @@ class TelegramChannel:
         secret: str,
         evidence: EvidenceStore,
         texts: Texts | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if webhook_url and not secret:
             raise ValueError("a Telegram webhook needs a secret (JIEFEN_TELEGRAM_SECRET)")
         self.handle, self.evidence = handle, evidence
         self.webhook_url, self.secret = webhook_url, secret
         self.texts = texts or Texts(DEFAULT_LOCALES)
-        limiter = AIORateLimiter(
+        self.limiter, self.sleep = limiter or RateLimiter(), sleep
+        pacer = AIORateLimiter(
             overall_max_rate=25,  # Telegram allows about 30 messages a second in all
             overall_time_period=1,
             group_max_rate=20,  # and 20 a minute per group chat
@@ -100,7 +107,7 @@ class TelegramChannel:
             .token(token)
             .base_url(api_base)
             .base_file_url(file_base_url(api_base))
-            .rate_limiter(limiter)
+            .rate_limiter(pacer)
         )
         if webhook_url:
             builder = builder.updater(None)
@@ -199,6 +206,11 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or chat.type != ChatType.PRIVATE:
             return  # reports are private: the bot does not take them in groups
+        t = self.texts.for_locale(locale_of(user.language_code if user else None))
+        if not self.limiter.allow(str(chat.id)):  # a flood: told so, not handled
+            seconds = max(1, self.limiter.retry_after(str(chat.id)))
+            await self._send(chat.id, OutgoingMessage(t("telegram.slow_down", seconds=seconds)))
+            return
         message_id = f"tg:{update.update_id}"
         if update.callback_query is not None:
             incoming = IncomingMessage(
@@ -208,9 +220,7 @@ class TelegramChannel:
             try:
                 attachments = await self._attachments(update.message)
             except UnsupportedFile as exc:
-                t = self.texts.for_locale(locale_of(user.language_code if user else None))
-                polite = OutgoingMessage(t(f"telegram.file.{exc.reason}"))
-                await self._send(chat.id, polite, retries=REPLY_RETRIES)
+                await self._send(chat.id, OutgoingMessage(t(f"telegram.file.{exc.reason}")))
                 return
             text = update.message.text or update.message.caption or ""
             incoming = IncomingMessage(
@@ -219,7 +229,7 @@ class TelegramChannel:
         else:
             return
         for reply in await self.handle(incoming):
-            await self._send(chat.id, reply, retries=REPLY_RETRIES)
+            await self._send(chat.id, reply)
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stops the button's spinner; a repeat of an old query may be refused, which is fine."""
@@ -245,8 +255,21 @@ class TelegramChannel:
         # Re-encoding a photo is CPU work: keep it off the event loop.
         return (await asyncio.to_thread(self.evidence.store, data, name=name),)
 
-    async def _send(self, chat_id: int, message: OutgoingMessage, *, retries: int | None) -> None:
+    async def _send(
+        self, chat_id: int, message: OutgoingMessage, *, retries: int | None = REPLY_RETRIES
+    ) -> None:
+        """A reply (retries set): each part waits out 429s in PTB's rate limiter and is tried
+        again after a network error, as the update is already taken. An outbox push (retries
+        None): the first error goes back to the outbox, which reschedules the push."""
         for part in render(message):
-            await self.application.bot.send_message(
-                chat_id, part.text, reply_markup=part.keyboard, rate_limit_args=retries
-            )
+            for attempt in range(1, REPLY_ATTEMPTS + 1):
+                try:
+                    await self.application.bot.send_message(
+                        chat_id, part.text, reply_markup=part.keyboard, rate_limit_args=retries
+                    )
+                    break
+                except NetworkError as exc:
+                    if retries is None or isinstance(exc, BadRequest) or attempt == REPLY_ATTEMPTS:
+                        raise
+                    log.warning("telegram: reply to %s failed (%s); trying again", chat_id, exc)
+                    await self.sleep(REPLY_PAUSE * attempt)

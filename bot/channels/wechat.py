@@ -31,6 +31,7 @@ from wechatpy.utils import check_signature
 from backend.delivery import RetryLater, Undeliverable
 from bot.channels.base import Handler
 from bot.channels.files import MAX_BYTES, EvidenceStore, UnsupportedFile
+from bot.channels.ratelimit import RateLimiter
 from bot.channels.wechat_render import (
     BadXml,
     custom_text,
@@ -97,12 +98,14 @@ class WeChatChannel:
         locale: str = "zh",
         reply_deadline: float = 4.0,
         now: Callable[[], float] = time.time,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.handle, self.token, self.app_id, self.app_secret = handle, token, app_id, app_secret
         self.api_base, self.token_store, self.evidence = api_base.rstrip("/"), token_store, evidence
         self.template_id, self.reply_deadline, self.now = template_id, reply_deadline, now
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
         self.t = (texts or Texts(DEFAULT_LOCALES)).for_locale(locale)
+        self.limiter = limiter or RateLimiter()
         self._http = httpx.AsyncClient(timeout=10.0)
         self._pending: dict[str, _Pending] = {}
         self._late: OrderedDict[str, None] = OrderedDict()
@@ -229,6 +232,9 @@ class WeChatChannel:
         """Turns one WeChat message into what the dialogue understands, and asks it."""
         user, kind = fields["FromUserName"], fields["MsgType"].lower()
         message = IncomingMessage(CHANNEL, user, message_id=key)
+        if not self.limiter.allow(user):  # a flood (copies of one message count once)
+            seconds = max(1, self.limiter.retry_after(user))
+            return [OutgoingMessage(self.t("wechat.slow_down", seconds=seconds))]
         try:
             if kind == "text":
                 message = IncomingMessage(CHANNEL, user, fields.get("Content", ""), message_id=key)

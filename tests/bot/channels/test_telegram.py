@@ -3,6 +3,7 @@ webhook, retries and reordering, evidence files, outbox pushes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -20,6 +21,7 @@ from backend.case_views import show_case
 from backend.delivery import RetryLater, Undeliverable
 from backend.models import ConversationState, InboundMessage
 from bot.channels.files import EvidenceStore
+from bot.channels.ratelimit import RateLimiter
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, file_base_url
 from bot.channels.telegram_render import keyboard, render
 from bot.messages import Option, OutgoingMessage
@@ -116,8 +118,10 @@ def evidence(settings) -> EvidenceStore:
     return EvidenceStore(settings.evidence_dir)
 
 
-@pytest.fixture
-async def polling(app, fake_api, evidence) -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
+@contextlib.asynccontextmanager
+async def long_polling(
+    app, fake_api: tuple[FakeTelegram, str], evidence: EvidenceStore, **options: Any
+) -> AsyncIterator[TelegramChannel]:
     """The channel long-polling the fake, as `jiefen serve` runs it without a webhook URL."""
     fake, api_base = fake_api
     channel = TelegramChannel(
@@ -127,13 +131,20 @@ async def polling(app, fake_api, evidence) -> AsyncIterator[tuple[FakeTelegram, 
         webhook_url="",
         secret="",
         evidence=evidence,
+        **options,
     )
     channel.poll_timeout = timedelta(seconds=1)
     await channel.start()
     try:
-        yield fake, channel
+        yield channel
     finally:
         await channel.stop()
+
+
+@pytest.fixture
+async def polling(app, fake_api, evidence) -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
+    async with long_polling(app, fake_api, evidence) as channel:
+        yield fake_api[0], channel
 
 
 @pytest.fixture
@@ -325,6 +336,48 @@ async def test_outbox_pushes_map_telegram_errors(app, polling) -> None:
     with pytest.raises(Undeliverable):
         await channel.send("not-a-chat", push)
     assert len(fake.sent) == 1
+
+
+async def test_a_reply_outlasts_a_network_error_and_a_429(app, fake_api, evidence) -> None:
+    """The update is already taken when the reply fails: the reply is tried again (after a
+    pause on the channel's clock for a 5xx; after Telegram's retry_after, waited out in PTB's
+    rate limiter, for a 429) and arrives once."""
+    fake, _ = fake_api
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    async with long_polling(app, fake_api, evidence, sleep=pause):
+        resident = Resident(fake, _queuer(fake))
+        fake.fail_next_send(502, "Bad Gateway")
+        fake.fail_next_send(502, "Bad Gateway")
+        await resident.say("你好", until="解纷")
+        assert pauses == [1.0, 2.0] and len(resident.last) == 1
+        fake.fail_next_send(429, "Too Many Requests: retry after 1", retry_after=1)
+        await resident.tap("我要反映纠纷", until="您同意吗")
+        assert len(resident.last) == 1 and pauses == [1.0, 2.0]  # PTB waited, not us
+    assert sum(1 for m in fake.sent if "解纷" in m["text"]) == 1
+
+
+async def test_a_flood_from_one_chat_is_slowed_with_a_friendly_message(
+    app, fake_api, evidence
+) -> None:
+    fake, _ = fake_api
+    now = [0.0]
+    limiter = RateLimiter(capacity=3, per_second=0.2, now=lambda: now[0])
+    async with long_polling(app, fake_api, evidence, limiter=limiter):
+        resident = Resident(fake, _queuer(fake))
+        for text in ("你好", "你好", "你好"):
+            await resident.say(text, until="解纷")
+        assert await _count(app, InboundMessage) == 3
+        assert "5 秒后再发" in await resident.say("你好", until="发得有点快")
+        english = fake.text_update(CHAT, "hello", language="en")
+        assert "wait 5 seconds" in await resident.send(english, until="a little fast")
+        assert await _count(app, InboundMessage) == 3  # refused, not handled
+        now[0] += 5  # one message earned back
+        await resident.say("你好", until="解纷")
+        assert await _count(app, InboundMessage) == 4
 
 
 def test_keyboards_and_long_texts_fit_telegram() -> None:

@@ -27,6 +27,7 @@ from backend.delivery import RetryLater, Undeliverable
 from backend.models import Case, ConversationState, Evidence, InboundMessage
 from backend.platform_tokens import DatabaseTokenStore
 from bot.channels.files import EvidenceStore
+from bot.channels.ratelimit import RateLimiter
 from bot.channels.wechat import WeChatChannel
 from bot.channels.wechat_render import parse_xml
 from bot.messages import IncomingMessage, Option, OutgoingMessage
@@ -258,10 +259,10 @@ async def test_a_retried_message_is_handled_once_and_answered_alike(wechat: Setu
         await villager.say("隔壁邻居天天半夜装修电钻响个不停，一家老小都睡不着")
         fields = villager.fields("text", Content="1")  # agrees to the notice
         first = villager.read(await villager.post(fields))
-        after_first = await _snapshot(wechat.app, versions=False)
+        after_first = await _snapshot(wechat.app)
         again = [villager.read(await villager.post(fields)) for _ in range(2)]  # at 5 and 10 s
         assert again == [first, first] and "对吗" in first
-        assert await _snapshot(wechat.app, versions=False) == after_first
+        assert await _snapshot(wechat.app) == after_first  # not even the state's version moved
         assert after_first[1] == 2  # two messages claimed
 
 
@@ -379,3 +380,38 @@ async def test_voice_menu_clicks_and_other_kinds(wechat: Setup) -> None:
         assert await villager.send(click) != "success"
         leave = villager.fields("event", Event="unsubscribe")
         assert await villager.send(leave) == "success"
+
+
+async def test_a_new_follower_is_greeted_once_however_often_the_event_comes(
+    wechat: Setup,
+) -> None:
+    """Events have no MsgId: sender, CreateTime and event name single one out."""
+    async with wechat.serve(wechat.channel()) as base:
+        villager = Resident(wechat.http, base, "o-villager-0007")
+        follow = villager.fields("event", Event="subscribe", CreateTime=1764900000)
+        welcome = await villager.send(follow)
+        assert "解纷" in welcome
+        after = await _snapshot(wechat.app)
+        assert await villager.send(follow) == welcome  # WeChat's retry
+        assert await _snapshot(wechat.app) == after
+        again = villager.fields("event", Event="subscribe", CreateTime=1764900060)
+        assert "解纷" in await villager.send(again)  # unfollowed and followed again
+        assert (await _snapshot(wechat.app))[1] == after[1] + 1
+
+
+async def test_a_flood_from_one_follower_is_slowed_with_a_friendly_message(
+    wechat: Setup,
+) -> None:
+    now = [0.0]
+    limiter = RateLimiter(capacity=3, per_second=0.2, now=lambda: now[0])
+    async with wechat.serve(wechat.channel(limiter=limiter)) as base:
+        villager = Resident(wechat.http, base, "o-villager-0008")
+        neighbour = Resident(wechat.http, base, "o-villager-0009")
+        for _ in range(3):
+            assert "解纷" in await villager.say("你好")
+        before = await _snapshot(wechat.app)
+        assert "5 秒后再发" in await villager.say("你好")
+        assert await _snapshot(wechat.app) == before  # told, not handled
+        assert "解纷" in await neighbour.say("你好")  # others are not held up
+        now[0] += 5
+        assert "解纷" in await villager.say("你好")
