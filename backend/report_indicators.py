@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from backend.models import Assignment, Case, CaseEvent
 from backend.models_scheduling import Survey
@@ -27,6 +28,15 @@ REROUTE_SLACK = timedelta(hours=1)
 SATISFIED_FROM = 4  # overall score 1-5: 4 and 5 count as satisfied
 OUTCOME_STATUSES = (CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.WITHDRAWN)
 FINISHED_STATUSES = (*OUTCOME_STATUSES, CaseStatus.CLOSED)
+_OFFER_COLUMNS = (
+    Assignment.id,
+    Assignment.case_id,
+    Assignment.mediator_id,
+    Assignment.status,
+    Assignment.offered_at,
+    Assignment.respond_by,
+    Assignment.answered_at,
+)
 
 
 @dataclass(frozen=True)
@@ -74,18 +84,21 @@ async def outcome_times(session: AsyncSession, case_ids: Iterable[int]) -> dict[
     return {case_id: moment for case_id, moment in await session.execute(stmt)}
 
 
-async def _acceptances(session: AsyncSession, case_ids: set[int]) -> dict[int, list[datetime]]:
-    """Times each case was accepted (an accepted offer later ended keeps no answer time)."""
+async def _acceptances(
+    session: AsyncSession, case_ids: set[int]
+) -> dict[int, list[tuple[datetime, int | None]]]:
+    """When each case was accepted and by whom (an accepted offer that later ended keeps no
+    answer time of its own)."""
     if not case_ids:
         return {}
-    stmt = select(CaseEvent.case_id, CaseEvent.at).where(
+    stmt = select(CaseEvent.case_id, CaseEvent.at, CaseEvent.actor_id).where(
         CaseEvent.case_id.in_(list(case_ids)),
         CaseEvent.kind == "status_changed",
         CaseEvent.to_status == CaseStatus.ACCEPTED.value,
     )
-    found: dict[int, list[datetime]] = {}
-    for case_id, at in await session.execute(stmt):
-        found.setdefault(case_id, []).append(at)
+    found: dict[int, list[tuple[datetime, int | None]]] = {}
+    for case_id, at, actor_id in await session.execute(stmt):
+        found.setdefault(case_id, []).append((at, actor_id))
     return found
 
 
@@ -96,7 +109,11 @@ async def answered_within_window(
     when nobody answered, out of the offers decided in the month; and how many of those in
     time were answered by a person. An offer is decided when it is answered, or at its
     deadline; offers withdrawn or redirected before their deadline are left out."""
-    stmt = select(Assignment).where(Assignment.respond_by >= start, Assignment.offered_at < end)
+    stmt = (
+        select(Assignment)
+        .options(load_only(*_OFFER_COLUMNS))
+        .where(Assignment.respond_by >= start, Assignment.offered_at < end)
+    )
     offers = list(await session.scalars(stmt))
     ended = {o.case_id for o in offers if o.status == "ended"}
     accepted_at = await _acceptances(session, ended)
@@ -109,7 +126,9 @@ async def answered_within_window(
             decided, ok, person = deadline, answered <= deadline + REROUTE_SLACK, False
         elif offer.status == "ended":
             taken = [
-                t for t in accepted_at.get(offer.case_id, []) if offer.offered_at <= t <= deadline
+                t
+                for t, who in accepted_at.get(offer.case_id, [])
+                if who == offer.mediator_id and offer.offered_at <= t <= deadline
             ]
             if taken:
                 decided, ok, person = min(taken), True, True

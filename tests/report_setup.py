@@ -119,6 +119,14 @@ async def outcome(app, number: str, result: str, when: datetime) -> None:
         await desk.record_outcome(number, result, None)
 
 
+async def refer_to_court(app, number: str, when: datetime) -> None:
+    app.store.clock.set(when)
+    async with app.db.sessions() as session, session.begin():
+        case = await _case(session, number)
+        person = await session.get(Mediator, case.mediator_id)
+        await StaffDesk(session, app.store.clock, person).refer_to_court(number)
+
+
 async def withdraw(app, label: str, number: str, when: datetime) -> None:
     app.store.clock.set(when)
     async with app.store.dialogue_session("console", f"resident-{label}") as unit:

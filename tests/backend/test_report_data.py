@@ -18,7 +18,18 @@ from backend.report_data import (
     shift_month,
 )
 from backend.report_indicators import Ratio
-from tests.report_setup import AS_OF, COUNTY, answer_survey, build_history, local
+from tests.report_setup import (
+    AS_OF,
+    CHENJIA,
+    COUNTY,
+    accept,
+    answer_survey,
+    build_history,
+    file,
+    local,
+    refer_to_court,
+    withdraw,
+)
 
 
 async def _november(app) -> MonthReport:
@@ -118,3 +129,15 @@ async def test_an_offer_within_its_deadline_and_the_sweeps_hour_is_not_judged_ye
     # F's offer ran out at 10:00 on 27 November and nobody passed it on
     assert early.indicators.answered_48h == Ratio(7, 7)
     assert late.indicators.answered_48h == Ratio(7, 8)
+
+
+async def test_an_offer_accepted_in_time_counts_even_after_the_case_moved_on(app) -> None:
+    x = await file(app, "x", local(11, 2), CHENJIA)
+    await accept(app, x, local(11, 3))
+    await refer_to_court(app, x, local(11, 4))  # the committee's accepted offer ends here
+    await accept(app, x, local(11, 5))  # the tribunal's offer, taken by the liaison judge
+    y = await file(app, "y", local(11, 10), CHENJIA)
+    await withdraw(app, "y", y, local(11, 10, 11))  # its offer ends before anyone had to answer
+    report = await _november(app)
+    assert report.indicators.answered_48h == Ratio(2, 2)
+    assert report.indicators.answered_by_person == 2
