@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from backend.models import Case
 from backend.models_scheduling import Survey
+from scheduler.service import SchedulerService
 from tests.aftercare_steps import DueJobs, end_case, status_of
 from tests.bot.conversation_steps import report_neighbour_case
 from tests.bot.staff_steps import Pushes, staff_chat
 from tests.chat import ChatDriver
+from tests.scheduler.support import advance, running
 
 
 async def _survey(app, number: str) -> Survey:
@@ -183,3 +185,33 @@ async def test_typed_words_during_the_comment_step_are_the_comment(app, clock) -
         await resident.tap(label)
     assert "谢谢您的评价" in await resident.say("楼上邻居漏水的事也想反映一下")
     assert (await _survey(app, number)).answers["comment"] == "楼上邻居漏水的事也想反映一下"
+
+
+async def test_through_the_scheduler_across_a_restart(app, settings, clock) -> None:
+    """The real scheduler (scheduler/service.py) on the test clock: the survey a day after the
+    outcome, the one reminder after a restart, the expiry that closes the case; each once."""
+    pushes = Pushes(app)
+    resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
+    number = await report_neighbour_case(resident)
+    await end_case(app, number, "failed", "对方拒绝赔偿")
+
+    def scheduler() -> SchedulerService:
+        return SchedulerService(
+            app.db, settings.database_url, clock, clock.sleep, timezone="Asia/Shanghai"
+        )
+
+    first = scheduler()
+    async with running(first, clock):
+        await advance(first, clock, timedelta(hours=23))
+        assert "survey" not in await pushes.pending_purposes()
+        await advance(first, clock, timedelta(hours=1))
+        assert (await pushes.pending_purposes()).count("survey") == 1
+    clock.advance(timedelta(days=3, hours=1))  # down over the reminder's time, back an hour late
+    second = scheduler()
+    async with running(second, clock):
+        assert (await pushes.pending_purposes()).count("survey") == 2  # the reminder
+        await advance(second, clock, timedelta(days=4))
+        assert await status_of(app, number) == "closed"
+        await advance(second, clock, timedelta(days=10))
+    assert (await pushes.pending_purposes()).count("survey") == 2
+    assert (await _survey(app, number)).status == "expired"
