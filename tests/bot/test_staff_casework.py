@@ -52,6 +52,7 @@ async def test_notes_stay_internal_and_messages_are_relayed_both_ways(app) -> No
     assert "备注：双方都在家，周六上门" in zhou.text  # the note on the card, for staff only
     assert "给申请人留言：周六上午九点到村委会调解" in zhou.text
     assert "申请人补充：好的，我周六准时到" in zhou.text and "申请人补充了情况" in zhou.text
+    assert "居民提交" in zhou.text and "更早的" not in zhou.text  # the whole timeline
     async with app.db.sessions() as session:
         case = await _case(app, number)
         kinds = list(
@@ -142,3 +143,16 @@ def test_every_event_on_a_case_card_has_words_in_both_languages() -> None:
         assert not missing, (locale, missing)
     for kind in ("note", "to_resident", "to_mediator"):  # CaseMessage kinds on the card
         assert f"staff.card.{kind}" in texts.keys("zh") & texts.keys("en")
+
+
+async def test_a_long_timeline_shows_the_newest_entries_and_says_how_many_are_left_out(
+    app,
+) -> None:
+    pushes = Pushes(app)
+    zhou, _resident, number = await _taken_case(app, pushes)
+    for i in range(15):
+        await zhou.say(f"/note {number} 第{i}次电话回访")
+    await zhou.say(f"/case {number}")
+    total = len(await _events(app, number))  # this very read included
+    assert f"更早的 {total - 15} 条记录略" in zhou.text
+    assert "居民提交" not in zhou.text and "查看了个人信息" in zhou.text

@@ -6,7 +6,7 @@ from backend.staff_records import StaffCaseLine, StaffCaseView
 from bot.messages import Option
 from bot.turn import Turn
 
-TIMELINE_SHOWN = 8
+TIMELINE_SHOWN = 15  # the newest events; a line says how many earlier ones are left out
 NOTES_SHOWN = 5  # notes and messages both ways, newest last
 IN_HAND = ("accepted", "scheduled", "in_mediation")
 
@@ -52,6 +52,8 @@ def render_case(turn: Turn, view: StaffCaseView) -> str:
         lines.append(t("staff.card.due", due=t.when(view.mediation_due_at)))
     if view.reported_by != "self":
         lines.append(t(f"staff.card.reported_by_{view.reported_by}"))
+    if len(view.timeline) > TIMELINE_SHOWN:
+        lines.append(t("staff.card.earlier", count=len(view.timeline) - TIMELINE_SHOWN))
     for entry in view.timeline[-TIMELINE_SHOWN:]:
         lines.append(
             t(
