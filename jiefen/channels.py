@@ -8,6 +8,7 @@ from backend.crypto import load_or_create_key
 from backend.db import Database
 from bot.channels.base import ChannelPlugin, Handler
 from bot.channels.files import EvidenceStore
+from bot.i18n import Texts
 from bot.messages import IncomingMessage, OutgoingMessage
 from jiefen.app import App
 from jiefen.settings import Settings
@@ -32,7 +33,7 @@ def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
     channels: list[ChannelPlugin] = [
         WebChatChannel(handle, secret_key=session_secret(settings), evidence=evidence, texts=texts)
     ]
-    return channels + _platforms(settings, handle, app.db, evidence)
+    return channels + _platforms(settings, handle, app.db, evidence, texts)
 
 
 def sending_channels(settings: Settings, db: Database) -> list[ChannelPlugin]:
@@ -42,11 +43,12 @@ def sending_channels(settings: Settings, db: Database) -> list[ChannelPlugin]:
     async def no_dialogue(message: IncomingMessage) -> list[OutgoingMessage]:
         raise RuntimeError(f"this process only delivers pushes; got a {message.channel} message")
 
-    return _platforms(settings, no_dialogue, db, EvidenceStore(settings.evidence_dir))
+    texts = Texts(settings.locales_dir, settings.timezone)
+    return _platforms(settings, no_dialogue, db, EvidenceStore(settings.evidence_dir), texts)
 
 
 def _platforms(
-    settings: Settings, handle: Handler, db: Database, evidence: EvidenceStore
+    settings: Settings, handle: Handler, db: Database, evidence: EvidenceStore, texts: Texts
 ) -> list[ChannelPlugin]:
     channels: list[ChannelPlugin] = []
     if settings.telegram_token:
@@ -60,6 +62,7 @@ def _platforms(
                 webhook_url=settings.telegram_webhook_url,
                 secret=settings.telegram_secret,
                 evidence=evidence,
+                texts=texts,
             )
         )
     if settings.wechat_token:
@@ -76,6 +79,9 @@ def _platforms(
                 api_base=settings.wechat_api_base,
                 token_store=DatabaseTokenStore(db),
                 evidence=evidence,
+                template_id=settings.wechat_template_id,
+                texts=texts,
+                locale=settings.default_locale,
             )
         )
     return channels
