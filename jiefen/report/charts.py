@@ -93,7 +93,7 @@ def _compare(
     axes.set_yticks(positions, [label(c) for c in codes])
     axes.invert_yaxis()
     axes.set_title(title)
-    axes.legend(list(reversed(legend)), loc="lower right")
+    axes.legend(list(reversed(legend)), loc="upper left", bbox_to_anchor=(1.01, 1))
     axes.xaxis.get_major_locator().set_params(integer=True)
     for spot, value in zip(positions, (now[c] for c in codes), strict=True):
         axes.annotate(str(value), (value, spot - 0.2), xytext=(3, 0), textcoords="offset points",

@@ -3,12 +3,14 @@ organisations, statuses, yes/no, percentages and changes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 
 from backend.report_data import MonthReport
 from backend.report_indicators import Ratio
-from bot.i18n import Translator
+from bot.i18n import BABEL_LOCALE, Translator
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 
@@ -72,8 +74,11 @@ class Labels:
         return moment.astimezone(self.zone).strftime(DATE_TIME) if moment else ""
 
     def month(self, month: str) -> str:
+        """"2026-11" as 2026年11月 / Nov 2026 (a babel date pattern from the catalogue)."""
         year, number = month.split("-")
-        return self.t("report.month_name", year=year, month=int(number))
+        pattern = self.t("report.month_name")
+        first = date(int(year), int(number), 1)
+        return format_date(first, pattern, locale=BABEL_LOCALE[self.t.locale])
 
     @staticmethod
     def percent(ratio: Ratio) -> str:

@@ -40,7 +40,7 @@ def test_every_code_the_report_shows_has_a_label(texts: Texts) -> None:
         "report.status.": [s.value for s in CaseStatus],
         "report.outcome.": ["agreement", "failed", "withdrawn"],
         "report.reported_by.": ["self", "proxy", "offline"],
-        "report.channel.": ["console", "webchat", "telegram", "wechat"],
+        "report.channel.": ["console", "webchat", "telegram", "wechat", "staff"],
         "report.risk.": sorted(risk_kinds),
         "report.ledger.": list(COLUMNS),
         "report.indicator.": [f"{k}.{p}" for k in INDICATORS for p in PARTS],
