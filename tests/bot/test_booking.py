@@ -214,3 +214,22 @@ async def test_a_resident_cannot_use_the_staff_buttons(app) -> None:
     assert "只对调解员开放" in chat.text
     await chat.say("改期")
     assert "您现在没有预约" in chat.text and chat.options() == ["预约调解"]
+
+
+async def test_in_english_the_slots_and_confirmation_are_english(app) -> None:
+    pushes = Pushes(app)
+    judge = await staff_chat(app, "judge_wang")
+    chat = ChatDriver(app.dialogue, "visitor")
+    await chat.say("/lang")
+    await chat.tap("English")
+    await chat.say("/book")
+    assert "Which village or community" in chat.text
+    await chat.say("Chenjia Village, Fengqiao")
+    assert "your village's liaison judge, 王秀英" in chat.text
+    assert chat.options()[0] == "Tue 24 Nov, 09:00 (video possible)"
+    await chat.tap("Tue 24 Nov, 09:00")
+    await chat.tap("In person")
+    assert "Booked: 24 Nov, 09:00." in chat.text and "Place: 枫桥人民法庭调解室" in chat.text
+    assert chat.options() == ["Reschedule", "Cancel it"]
+    [told] = await pushes.to(judge)  # the judge reads Chinese
+    assert told.text == "新预约：11月24日 09:00，当面，枫桥人民法庭调解室。案件：-。"
