@@ -24,9 +24,10 @@ SUMMARY_KEY = "report.push.summary"
 
 
 def percent(ratio: Ratio) -> str:
-    """"83%" ("—" when there was nothing to count); the same in every language."""
+    """"83.3%" as in the report ("—" when there was nothing to count); the same in every
+    language."""
     value = ratio.value
-    return "—" if value is None else f"{round(value * 100)}%"
+    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def change(now: int, before: int) -> str:

@@ -45,8 +45,8 @@ async def test_each_active_supervisor_gets_last_months_summary_once_even_if_run_
     }
     text = sent[0][1].text
     assert "2026-11" in text and "新登记案件 6 件" in text and "上月 4 件，+2" in text
-    for figure in ("48小时内响应率 88%", "30天内办结率 83%", "调解成功率 60%", "满意率 100%",
-                   "本人申请占比 83%", "热点村 1 个", "风险案件 1 件"):
+    for figure in ("48小时内响应率 87.5%", "30天内办结率 83.3%", "调解成功率 60.0%",
+                   "满意率 100.0%", "本人申请占比 83.3%", "热点村 1 个", "风险案件 1 件"):
         assert figure in text, figure
     assert "13812345678" not in text
 
