@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 
 from bot.engine import Dialogue
@@ -141,3 +142,59 @@ async def test_a_failed_message_is_not_claimed_so_its_retry_is_handled(app) -> N
         IncomingMessage("console", "retried", story, message_id="m-9")
     )
     assert "邻里纠纷" in "\n".join(m.text for m in retried)
+
+
+class _CrashBeforeCommit:
+    """The app's case store, except that the process "dies" right after a case was filed
+    (its pushes written), before the transaction commits."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    @contextlib.asynccontextmanager
+    async def dialogue_session(self, channel: str, user_id: str):
+        async with self.store.dialogue_session(channel, user_id) as unit:
+            filed = unit.submit_case
+
+            async def file_then_die(draft):
+                await filed(draft)
+                raise RuntimeError("the process died before the commit")
+
+            unit.submit_case = file_then_die
+            yield unit
+
+
+async def test_a_push_is_stored_with_the_change_behind_it_or_not_at_all(app) -> None:
+    from sqlalchemy import func, select
+
+    from backend.models import Case, Mediator, OutboxMessage
+    from tests.case_setup import link_chat
+
+    async def count(model) -> int:
+        async with app.db.sessions() as session:
+            return await session.scalar(select(func.count()).select_from(model)) or 0
+
+    async with app.db.sessions() as session:
+        codes = list(await session.scalars(select(Mediator.code).order_by(Mediator.id)))
+    for i, code in enumerate(codes):  # whoever the case goes to can be pushed to
+        await link_chat(app, code, f"staff-{i}")
+    crashing = Dialogue(_CrashBeforeCommit(app.store), app.dialogue.services)
+    chat = ChatDriver(crashing, "filer")
+    await start_report(chat, "隔壁邻居天天半夜装修电钻响个不停，一家老小都睡不着")
+    await pick_category(chat, "neighbour")
+    await chat.say("枫桥镇陈家村")
+    await chat.say("隔壁邻居王某")
+    await chat.tap("最近几天")
+    await chat.tap("停止侵害")
+    await chat.tap("没有，跳过")
+    await chat.say("13812345678")
+    summary = chat.last
+    assert "抱歉" in await chat.tap("确认提交")
+    assert (await count(Case), await count(OutboxMessage)) == (0, 0)  # neither without the other
+
+    chat.dialogue, chat.last = app.dialogue, summary  # restarted; the same button tapped again
+    assert "已为您登记" in await chat.tap("确认提交")
+    assert await count(Case) == 1 and await count(OutboxMessage) >= 1
