@@ -4,8 +4,9 @@ or by video, get a confirmation; move or cancel it later.
 Started by the 预约调解 button (`cmd:book`), the words 预约调解 / 预约 or what the NLU reads as
 book_mediation, reschedule or cancel_booking; reminder pushes and /status carry
 `appt:reschedule:ID` and `appt:cancel:ID`. Buttons inside the flow carry `bk:...`. A report
-being filled in waits meanwhile and is asked again afterwards. The staff side (hours, days
-off, attendance) is bot/handlers/booking_hours.py; the diagram docs/conversations/booking.md.
+being filled in waits meanwhile and is asked again afterwards. Moving and cancelling are in
+bot/handlers/booking_changes.py, the staff side (hours, days off, attendance) in
+bot/handlers/booking_hours.py; the diagram is docs/conversations/booking.md.
 """
 
 from __future__ import annotations
@@ -48,13 +49,13 @@ def _forget(turn: Turn) -> None:
         turn.data.pop(key, None)
 
 
-def _begin(turn: Turn) -> None:
+def begin(turn: Turn) -> None:
     if turn.conversation.flow != FLOW:
         suspend(turn)  # an unfinished report is asked again afterwards
     _forget(turn)
 
 
-async def _finish(turn: Turn, key: str | None = None, **params: object) -> None:
+async def finish(turn: Turn, key: str | None = None, **params: object) -> None:
     _forget(turn)
     if has_suspended(turn):
         if key:
@@ -71,7 +72,7 @@ async def _finish(turn: Turn, key: str | None = None, **params: object) -> None:
 
 async def on_book(turn: Turn) -> None:
     """The resident wants an appointment: show the one they have, or whom they would see."""
-    _begin(turn)
+    begin(turn)
     upcoming = await turn.backend.booking_desk.upcoming()
     if upcoming:
         appt = upcoming[0]
@@ -79,9 +80,9 @@ async def on_book(turn: Turn) -> None:
             "booking.already",
             when=turn.t.when(appt.starts_at),
             name=appt.mediator_name,
-            options=_appointment_options(turn, appt),
+            options=appointment_options(turn, appt),
         )
-        await _finish(turn)
+        await finish(turn)
         return
     target = await turn.backend.booking_desk.target()
     if target is None:
@@ -119,7 +120,7 @@ async def naming_village(turn: Turn) -> None:
     payload = turn.payload or ""
     if payload == "bk:back":
         turn.data.pop("bk_villages", None)
-        await _finish(turn, "booking.anything_else")
+        await finish(turn, "booking.anything_else")
         return
     places = turn.services.places
     if payload.startswith("bk:village:"):
@@ -138,7 +139,7 @@ async def naming_village(turn: Turn) -> None:
     turn.data.pop("bk_villages", None)
     target = await turn.backend.booking_desk.target(chosen[0].code)
     if target is None:
-        await _finish(turn, "booking.no_judge", place=_place(turn, chosen[0].code))
+        await finish(turn, "booking.no_judge", place=_place(turn, chosen[0].code))
         return
     await _chose_target(turn, target)
 
@@ -186,7 +187,7 @@ async def ask_slot(turn: Turn) -> None:
 async def picking_slot(turn: Turn) -> None:
     payload = turn.payload or ""
     if payload == "bk:back":
-        await _finish(turn, "booking.anything_else")
+        await finish(turn, "booking.anything_else")
     elif payload.startswith("bk:later:"):
         turn.data[AFTER] = payload.removeprefix("bk:later:")
         await ask_slot(turn)
@@ -254,11 +255,11 @@ async def _book(turn: Turn, mode: str) -> None:
             turn.go(FLOW, "slot")
             await ask_slot(turn)
             return
-        await _finish(turn, f"booking.refused.{refused.reason}")
+        await finish(turn, f"booking.refused.{refused.reason}")
         return
     moved = MOVING in turn.data
     _forget(turn)
-    turn.say_text(confirmation(turn, appt, moved), options=_appointment_options(turn, appt))
+    turn.say_text(confirmation(turn, appt, moved), options=appointment_options(turn, appt))
     if has_suspended(turn):
         await resume(turn)
     else:
@@ -287,148 +288,16 @@ def describe(turn: Turn, appt: AppointmentView) -> str:
     )
 
 
-def _appointment_options(turn: Turn, appt: AppointmentView) -> list[Option]:
+def appointment_options(turn: Turn, appt: AppointmentView) -> list[Option]:
     return [
         turn.option("booking.option.reschedule", f"appt:reschedule:{appt.id}"),
         turn.option("booking.option.cancel", f"appt:cancel:{appt.id}"),
     ]
 
 
-# --- moving or cancelling ----------------------------------------------------------------
-
-
-async def on_appointment(turn: Turn) -> None:
-    """A button on an appointment: the resident's reschedule/cancel, or staff attendance."""
-    _, action, raw_id = ([*(turn.payload or "").split(":", 2), "", ""])[:3]
-    if action in booking_hours.STAFF_ACTIONS:
-        await booking_hours.on_appointment(turn, action, raw_id)
-        return
-    if action not in ("reschedule", "cancel") or not raw_id.isdigit():
-        await _finish(turn, "booking.refused.not_found")
-        return
-    _begin(turn)
-    await _act_on(turn, action, int(raw_id))
-
-
-async def on_reschedule_words(turn: Turn) -> None:
-    await _by_words(turn, "reschedule")
-
-
-async def on_cancel_words(turn: Turn) -> None:
-    await _by_words(turn, "cancel")
-
-
-async def _by_words(turn: Turn, action: str) -> None:
-    _begin(turn)
-    upcoming = await turn.backend.booking_desk.upcoming()
-    if not upcoming:
-        turn.say("booking.none_to_change", options=[turn.option("menu.book", "cmd:book")])
-        await _finish(turn)
-    elif len(upcoming) == 1:
-        await _act_on(turn, action, upcoming[0].id)
-    else:
-        turn.data[ACTION] = action
-        turn.go(FLOW, "pick")
-        await ask_which(turn)
-
-
-async def ask_which(turn: Turn) -> None:
-    action = turn.data.get(ACTION, "reschedule")
-    options = [
-        turn.option(
-            "booking.which_one",
-            f"appt:{action}:{a.id}",
-            time=turn.t.when(a.starts_at),
-            name=a.mediator_name,
-        )
-        for a in (await turn.backend.booking_desk.upcoming())[:SHOWN_SLOTS]
-    ]
-    turn.say("booking.ask_which", options=[*options, turn.option("option.back", "bk:back")])
-
-
-async def picking_appointment(turn: Turn) -> None:
-    """Appointment buttons arrive as `appt:` commands; here only "back" or something else."""
-    if turn.payload == "bk:back":
-        await _finish(turn, "booking.anything_else")
-        return
-    turn.reject("common.use_buttons")
-    await ask_which(turn)
-
-
-async def _act_on(turn: Turn, action: str, appointment_id: int) -> None:
-    try:
-        appt = await turn.backend.booking_desk.appointment(appointment_id)
-    except BookingRefused as refused:
-        await _finish(turn, f"booking.refused.{refused.reason}")
-        return
-    turn.data[MOVING] = appt.id
-    if action == "cancel":
-        turn.go(FLOW, "cancel")
-        await ask_cancel(turn)
-        return
-    target = BookingTarget(
-        appt.mediator_code,
-        appt.mediator_name,
-        appt.mediator_role,
-        "moving",
-        appt.case_number,
-        None,
-    )
-    turn.data[TARGET] = asdict(target)
-    turn.say("booking.moving", when=turn.t.when(appt.starts_at))
-    turn.go(FLOW, "slot")
-    await ask_slot(turn)
-
-
-async def ask_cancel(turn: Turn) -> None:
-    try:
-        appt = await turn.backend.booking_desk.appointment(int(turn.data.get(MOVING, 0)))
-    except BookingRefused as refused:
-        await _finish(turn, f"booking.refused.{refused.reason}")
-        return
-    turn.say(
-        "booking.confirm_cancel",
-        when=turn.t.when(appt.starts_at),
-        name=appt.mediator_name,
-        options=[
-            turn.option("booking.option.cancel_yes", "bk:cancel:yes"),
-            turn.option("booking.option.keep", "bk:cancel:no"),
-        ],
-    )
-
-
-async def confirming_cancel(turn: Turn) -> None:
-    if turn.payload == "bk:cancel:no":
-        await _finish(turn, "booking.kept")
-    elif turn.payload == "bk:cancel:yes":
-        try:
-            appt = await turn.backend.booking_desk.cancel(int(turn.data[MOVING]))
-        except BookingRefused as refused:
-            await _finish(turn, f"booking.refused.{refused.reason}")
-            return
-        await _finish(turn, "booking.cancelled", when=turn.t.when(appt.starts_at))
-    else:
-        turn.reject("common.use_buttons")
-        await ask_cancel(turn)
-
-
-# --- /status ---------------------------------------------------------------------------
-
-
-async def status_lines(turn: Turn) -> tuple[list[str], list[Option]]:
-    """The resident's upcoming appointments for /status, with buttons for the first."""
-    upcoming = await turn.backend.booking_desk.upcoming()
-    lines = [
-        turn.t(
-            "booking.status_line",
-            when=turn.t.when(a.starts_at),
-            name=a.mediator_name,
-            how=turn.t(f"booking.mode.{a.mode}"),
-        )
-        for a in upcoming
-    ]
-    return lines, (_appointment_options(turn, upcoming[0]) if upcoming else [])
-
+# Moving and cancelling live beside this module and use its helpers; imported here, after them,
+# so that importing either module registers the whole flow.
+from bot.handlers import booking_changes  # noqa: E402
 
 register(
     FLOW,
@@ -436,7 +305,7 @@ register(
         "village": Step(ask_village, naming_village),
         "slot": Step(ask_slot, picking_slot),
         "mode": Step(ask_mode, choosing_mode),
-        "pick": Step(ask_which, picking_appointment),
-        "cancel": Step(ask_cancel, confirming_cancel),
+        "pick": Step(booking_changes.ask_which, booking_changes.picking_appointment),
+        "cancel": Step(booking_changes.ask_cancel, booking_changes.confirming_cancel),
     },
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.flows import RESUME_KEY, Step, ask_again, has_suspended, register, resume, suspend
-from bot.handlers import booking, booking_hours, intake, my_cases, status
+from bot.handlers import booking, booking_changes, booking_hours, intake, my_cases, status
 from bot.handlers.menu import menu
 from bot.handlers.text_checks import is_meaningful
 from bot.i18n import LOCALES
@@ -231,8 +231,8 @@ SIMPLE_INTENTS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "thanks": lambda turn: _reply_then_menu(turn, "idle.thanks"),
     "goodbye": lambda turn: _reply_then_menu(turn, "idle.goodbye"),
     "book_mediation": booking.on_book,
-    "reschedule": booking.on_reschedule_words,
-    "cancel_booking": booking.on_cancel_words,
+    "reschedule": booking_changes.on_reschedule_words,
+    "cancel_booking": booking_changes.on_cancel_words,
 }
 
 COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
@@ -248,7 +248,7 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "withdraw": my_cases.on_withdraw,
     "add": my_cases.on_add,
     "book": booking.on_book,
-    "appt": booking.on_appointment,
+    "appt": booking_changes.on_appointment,
     "hours": booking_hours.on_hours,
     "unknown": on_unknown_command,
 }

@@ -4,7 +4,7 @@ next date, and buttons to add something or withdraw (bot/handlers/my_cases.py)."
 from __future__ import annotations
 
 from backend.resident_records import MyCase
-from bot.handlers import booking
+from bot.handlers import booking_changes
 from bot.messages import Option
 from bot.turn import Turn
 
@@ -15,7 +15,7 @@ IN_HAND = ("accepted", "scheduled", "in_mediation")
 
 async def show_status(turn: Turn) -> None:
     cases = await turn.backend.my_cases_desk.cases()
-    appointments, appointment_options = await booking.status_lines(turn)
+    appointments, appointment_options = await booking_changes.status_lines(turn)
     if not cases and not appointments:
         turn.say("status.none", options=[turn.option("menu.report", "cmd:new")])
         return
