@@ -12,7 +12,9 @@ either: its stored due time no longer matches.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from collections.abc import Sequence
+
+from sqlalchemy import delete, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models_scheduling import apscheduler_jobs
@@ -38,3 +40,16 @@ async def take_run(
         stmt = update(apscheduler_jobs).where(*where)
         result = await session.execute(stmt.values(next_run_time=next_run, job_state=state))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def take_one_off_runs(session: AsyncSession, due: Sequence[tuple[str, float]]) -> set[str]:
+    """`take_run` for many one-off jobs at once, (job id, due) each, in one statement; returns
+    the ids claimed."""
+    if not due:
+        return set()
+    stmt = (
+        delete(apscheduler_jobs)
+        .where(tuple_(jobs.id, jobs.next_run_time).in_(list(due)))
+        .returning(jobs.id)
+    )
+    return set((await session.execute(stmt)).scalars())

@@ -8,8 +8,9 @@ therefore subclasses `BaseScheduler` and keeps everything else of APScheduler â€
 SQLAlchemyJobStore (table `apscheduler_jobs`), `Job` objects, triggers and the
 add/modify/remove/get API â€” while `SchedulerLoop` processes due jobs itself: it asks the store
 for jobs due at `clock.now()`, a batch at a time, and runs them with bounded concurrency, each
-claimed in its own transaction (scheduler/runs.py). Times are stored as UTC timestamps; the
-scheduler's zone (the county's) only shapes cron triggers and how times are shown.
+claimed in the transaction that does its work (scheduler/runs.py). Times are stored as UTC
+timestamps; the scheduler's zone (the county's) only shapes cron triggers and how times are
+shown.
 """
 
 from __future__ import annotations
@@ -122,13 +123,15 @@ class SchedulerLoop:
         *,
         tick_seconds: float = 2.0,
         batch: int = 500,
-        concurrency: int = 16,
+        concurrency: int = 8,
+        per_transaction: int = 1,
         max_pause_seconds: float = 30.0,
         still_leading: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.scheduler, self.runner, self.plan = scheduler, runner, plan
         self.clock, self.sleep = clock, sleep
         self.tick_seconds, self.batch, self.concurrency = tick_seconds, batch, concurrency
+        self.per_transaction = max(1, per_transaction)
         self.max_pause_seconds, self.still_leading = max_pause_seconds, still_leading
         self.database_away = False
         self.rounds = 0
@@ -138,16 +141,18 @@ class SchedulerLoop:
         total = 0
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(job: Job) -> None:
+        async def together(jobs: list[Job]) -> None:
             async with gate:
-                await self.runner.run(job)
+                await self.runner.run_together(jobs)
 
         while True:
             store, now = self.scheduler.store, self.clock.now()
             jobs = await asyncio.to_thread(store.due_jobs, now, self.batch)
             if not jobs:
                 return total
-            results = await asyncio.gather(*(one(j) for j in jobs), return_exceptions=True)
+            size = self.per_transaction
+            chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+            results = await asyncio.gather(*map(together, chunks), return_exceptions=True)
             total += len(jobs)
             for result in results:
                 if isinstance(result, BaseException):

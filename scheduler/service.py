@@ -29,8 +29,9 @@ LOCK_NAME = "jiefen-scheduler"
 class SchedulerOptions:
     tick_seconds: float = 2.0  # how often the leader plans requests and looks for due jobs
     standby_seconds: float = 5.0  # how often a standby tries to take over
-    batch: int = 500
-    concurrency: int = 16  # jobs run at once (1 on SQLite: its writers queue anyway)
+    batch: int = 500  # due jobs read from the store at a time
+    concurrency: int = 8  # transactions at once (1 on SQLite: its writers queue anyway)
+    per_transaction: int = 25  # jobs per transaction, each in a savepoint (1 on SQLite)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -104,6 +105,7 @@ class SchedulerService:
                 tick_seconds=self.options.tick_seconds,
                 batch=self.options.batch,
                 concurrency=1 if self.db.is_sqlite else self.options.concurrency,
+                per_transaction=1 if self.db.is_sqlite else self.options.per_transaction,
                 still_leading=self.lock.still_held,
             )
             self.leading = True
