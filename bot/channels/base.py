@@ -19,6 +19,9 @@ Handler = Callable[[IncomingMessage], Awaitable[list[OutgoingMessage]]]
 
 class ChannelPlugin(Protocol):
     name: str
+    # Options shown as numbered lines (no buttons): the user answers a push by typing its
+    # number, so the outbox worker remembers a delivered push's options (bot/delivery.py).
+    numbered_options: bool
 
     def routes(self) -> list[BaseRoute]:
         """HTTP endpoints the platform calls (webhooks) or the resident opens (web chat)."""

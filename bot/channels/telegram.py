@@ -74,6 +74,7 @@ def _seconds(exc: RetryAfter) -> float:
 
 class TelegramChannel:
     name = "telegram"
+    numbered_options = False
     poll_timeout = timedelta(seconds=10)  # how long one getUpdates long poll may wait
 
     def __init__(

@@ -113,6 +113,7 @@ def _render(message: OutgoingMessage) -> dict[str, Any]:
 
 class WebChatChannel:
     name = "webchat"
+    numbered_options = False
 
     def __init__(
         self,

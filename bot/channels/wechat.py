@@ -81,6 +81,7 @@ class _Pending:
 
 class WeChatChannel:
     name = CHANNEL
+    numbered_options = True
 
     def __init__(
         self,
