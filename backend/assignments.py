@@ -61,12 +61,18 @@ def end_offer(assignment: Assignment, *, at: datetime, reason: str) -> None:
     assignment.status, assignment.answered_at, assignment.reason = "ended", at, reason
 
 
-async def current_offer(session: AsyncSession, case: Case) -> Assignment | None:
+async def current_offer(
+    session: AsyncSession, case: Case, *, lock: bool = False
+) -> Assignment | None:
+    """The open offer of the case. With `lock`, its row is locked and read afresh, so an
+    answer racing the deadline sweep (or another administrator) waits and sees the result."""
     stmt = (
         select(Assignment)
         .where(Assignment.case_id == case.id, Assignment.status == "offered")
         .order_by(Assignment.id.desc())
     )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(stmt)).first()
 
 
@@ -220,7 +226,7 @@ async def _tell_supervisors(
 
 
 async def _offer_answerable_by(session: AsyncSession, case: Case, staff: Mediator) -> Assignment:
-    assignment = await current_offer(session, case)
+    assignment = await current_offer(session, case, lock=True)
     if assignment is None or case.status not in ANSWERABLE:
         raise Refused("staff.error.not_offered")
     if assignment.mediator_id == staff.id:

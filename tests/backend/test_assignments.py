@@ -3,13 +3,15 @@ organisation and up a tier, and a case at the tribunal that stays there."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from backend.assignments import expire_overdue_offers
 from backend.deadlines import sweep_deadlines
 from backend.models import Assignment, Mediator, Organization
 from backend.records import CaseDraft
@@ -132,3 +134,41 @@ async def test_the_liaison_judge_accepts_a_referred_case_and_records_the_agreeme
         "王某每月还款2000元",
     )
     assert case.events[-1].kind == "judicial_confirmation_requested"
+
+
+async def _lock_waiters(app) -> int:
+    async with app.db.sessions() as session:
+        found = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        return int(found or 0)
+
+
+async def test_an_accept_racing_the_deadline_sweep_waits_for_it_and_is_refused(
+    app, clock, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    number = await _file(app)
+    await link_chat(app, "m_zhou_03", "chat-m_zhou_03")
+    clock.advance(timedelta(hours=49))
+
+    async def accept_late() -> None:
+        async with staff(app, "m_zhou_03") as desk:
+            await desk.accept(number)
+
+    async with app.db.sessions() as sweep, sweep.begin():
+        assert await expire_overdue_offers(sweep, at=clock.now()) == 1  # holds the row lock
+        accepting = asyncio.create_task(accept_late())
+        for _ in range(2000):  # until the accept is waiting for the lock
+            if accepting.done() or await _lock_waiters(app):
+                break
+            await asyncio.sleep(0.005)
+        assert not accepting.done()
+    with pytest.raises(Refused, match="not_offered"):
+        await accepting
+    case = await case_row(app, number)
+    assert (case.status, case.mediator.code) == ("routed", "m_luo_03")  # the sweep's choice
