@@ -7,12 +7,13 @@ processes never handle the same user's messages at once.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import upsert_insert
+from backend.db import Database, upsert_insert
 from backend.models import ConversationState
 from backend.records import Conversation
 
@@ -82,3 +83,24 @@ def store_conversation(row: ConversationState, conversation: Conversation, at: d
     row.locale = conversation.locale
     row.version += 1
     row.updated_at = at
+
+
+async def remember_shown_options(
+    db: Database,
+    channel: str,
+    user_id: str,
+    key: str,
+    options: Sequence[tuple[str, str]],
+    *,
+    at: datetime,
+    locale: str,
+) -> None:
+    """Stores a delivered push's options (label, payload) under `key` of the recipient's state,
+    so a number typed on a channel without buttons answers what was shown last. Under the
+    conversation's lock, so it falls before or after the user's own message, never inside it."""
+    async with db.sessions() as session, session.begin():
+        row, conversation = await lock_conversation(
+            session, channel, user_id, at=at, locale=locale
+        )
+        conversation.data[key] = [[label, payload] for label, payload in options]
+        store_conversation(row, conversation, at)
