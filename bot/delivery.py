@@ -9,11 +9,13 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from backend.clock import Clock, Sleep
+from backend.conversations import remember_shown_options
 from backend.db import Database, database_unreachable
 from backend.delivery import DeliveryPolicy, Push, Undeliverable, deliver_due
 from bot.channels.base import ChannelPlugin
 from bot.i18n import Texts
 from bot.messages import Option, OutgoingMessage, from_record
+from bot.turn import OPTIONS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,32 @@ class OutboxWorker:
         channel = self.channels.get(push.channel)
         if channel is None:
             raise Undeliverable(f"channel {push.channel} is not switched on")
-        await channel.send(push.recipient, render_push(push, self.texts))
+        message = render_push(push, self.texts)
+        await channel.send(push.recipient, message)
+        if message.options and channel.numbered_options:
+            await self._remember_options(push, message)
+
+    async def _remember_options(self, push: Push, message: OutgoingMessage) -> None:
+        """A typed number then answers this push, as it would the dialogue's last reply
+        (bot/turn.py). Channels with buttons send the payload itself and skip this. The push
+        went out: a failure here is logged, never a reason to send it again."""
+        try:
+            await remember_shown_options(
+                self.db,
+                push.channel,
+                push.recipient,
+                OPTIONS_KEY,
+                [(o.label, o.payload) for o in message.options],
+                at=self.clock.now(),
+                locale=push.locale,
+            )
+        except Exception:
+            log.warning(
+                "push %s delivered, but its options were not remembered for %s",
+                push.id,
+                push.channel,
+                exc_info=True,
+            )
 
     async def run_once(self) -> int:
         outcome = await deliver_due(
