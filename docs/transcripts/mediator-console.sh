@@ -2,7 +2,8 @@
 # Regenerates docs/transcripts/mediator-console.txt: a resident and two mediators of the
 # 陈家村 committee, each in their own `jiefen chat --user` session (piped input), on a fresh
 # SQLite database. Pushes (offers, "accepted", relayed messages, outcomes) are delivered by the
-# real outbox worker into the terminal between the sessions, marked "[push to USER]".
+# real outbox worker into the terminal between the sessions, marked "[push to USER]"; a
+# number typed next in that user's session taps the push's button.
 #   sh docs/transcripts/mediator-console.sh > docs/transcripts/mediator-console.txt
 set -eu
 cd "$(dirname "$0")/../.."
@@ -33,6 +34,7 @@ from jiefen.settings import load_settings
 
 class Terminal:
     name = "console"
+    numbered_options = True  # the console shows options as numbered lines
 
     def routes(self):
         return []
@@ -79,16 +81,19 @@ echo "$out"
 N=$(echo "$out" | grep -o '20[0-9][0-9]-[0-9]\{6\}' | head -n 1)
 pushes
 
-# 周玲芝 declines (too many cases): the committee's other mediator gets the offer
-session zhou "/case $N" 2 1
+# 周玲芝 answers the push by its numbers: 婉拒, 手上案件太多; the committee's other mediator
+# gets the offer and accepts it from the case card
+session zhou 2 1
 pushes
 session luo "/cases" "/case $N" 1
 pushes
 
-session resident "/status" 补充 "好的，周六上午我在家，王某家一般晚上十一点还在用电钻" 1
-pushes
+session resident "/status"
 session luo "/contact $N 周六上午九点请到陈家村村委会调解室，王某也会到，可以带上录像" \
     "/note $N 双方同意周六当面谈，王某承认施工时间太晚"
+pushes
+# the resident taps 回复调解员 under the relayed message
+session resident 1 "好的，周六上午我在家，王某家一般晚上十一点还在用电钻" 1
 pushes
 session luo "/outcome $N" 1 "王某保证晚上十点后不再施工，并赔偿300元" "/confirm $N" "/case $N"
 pushes
