@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend import assignments, lifecycle, resident_choice
 from backend.clock import Clock
 from backend.models import Assignment, Case, CaseMessage, Evidence
+from backend.models_scheduling import Appointment
 from backend.resident_records import (
     WITHDRAW_REASONS,
     CaseUnavailable,
@@ -35,21 +36,17 @@ WAITING = frozenset({CaseStatus.NEW, CaseStatus.ROUTED, CaseStatus.ESCALATED})
 IN_HAND = frozenset({CaseStatus.ACCEPTED, CaseStatus.SCHEDULED, CaseStatus.IN_MEDIATION})
 
 
-def next_appointment(case: Case) -> datetime | None:
-    """The next mediation appointment. Appointments come with the booking issue; until then
-    there are none, and /status shows the mediation deadline instead."""
-    return None
-
-
-def next_date(case: Case, offer: Assignment | None) -> tuple[datetime | None, str | None]:
-    """The one date the resident should know about next, and what kind of date it is."""
+def next_date(
+    case: Case, offer: Assignment | None, appointment: datetime | None = None
+) -> tuple[datetime | None, str | None]:
+    """The one date the resident should know about next, and what kind of date it is;
+    `appointment` is the start of the case's next booked mediation hour."""
     if offer is not None:
         return offer.respond_by, "respond_by"
     if case.status == CaseStatus.ROUTED and case.routed_at and case.organization:
         # routed before offers were recorded: the organisation's answer deadline
         hours = case.organization.response_deadline_hours or DEFAULT_RESPONSE_HOURS
         return case.routed_at + timedelta(hours=hours), "respond_by"
-    appointment = next_appointment(case)
     if appointment is not None:
         return appointment, "appointment"
     if case.status in IN_HAND and case.mediation_due_at is not None:
@@ -57,9 +54,9 @@ def next_date(case: Case, offer: Assignment | None) -> tuple[datetime | None, st
     return None, None
 
 
-def _view(case: Case, offer: Assignment | None) -> MyCase:
+def _view(case: Case, offer: Assignment | None, appointment: datetime | None = None) -> MyCase:
     waiting = offer is not None or case.status in WAITING
-    moment, kind = next_date(case, offer)
+    moment, kind = next_date(case, offer, appointment)
     org = case.organization
     return MyCase(
         number=case.number,
@@ -89,6 +86,24 @@ async def _offers(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, A
     return {a.case_id: a for a in rows}
 
 
+async def _next_appointments(
+    session: AsyncSession, case_ids: Sequence[int], now: datetime
+) -> dict[int, datetime]:
+    """The start of each case's next booked appointment that has not begun yet."""
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(Appointment.case_id, func.min(Appointment.starts_at))
+        .where(
+            Appointment.case_id.in_(case_ids),
+            Appointment.status == "booked",
+            Appointment.starts_at > now,
+        )
+        .group_by(Appointment.case_id)
+    )
+    return {case_id: starts for case_id, starts in rows if case_id is not None}
+
+
 class ResidentCaseDesk:
     """The sender's cases, bound to one unit of work."""
 
@@ -109,14 +124,18 @@ class ResidentCaseDesk:
                 self._mine().order_by(Case.created_at.desc(), Case.id.desc())
             )
         )
-        offers = await _offers(self.session, [c.id for c in rows])
-        return [_view(c, offers.get(c.id)) for c in rows]
+        ids = [c.id for c in rows]
+        offers = await _offers(self.session, ids)
+        booked = await _next_appointments(self.session, ids, self.clock.now())
+        return [_view(c, offers.get(c.id), booked.get(c.id)) for c in rows]
 
     async def case(self, number: str) -> MyCase | None:
         case = await self.session.scalar(self._mine().where(Case.number == number.strip()))
         if case is None:
             return None
-        return _view(case, (await _offers(self.session, [case.id])).get(case.id))
+        offer = (await _offers(self.session, [case.id])).get(case.id)
+        booked = await _next_appointments(self.session, [case.id], self.clock.now())
+        return _view(case, offer, booked.get(case.id))
 
     async def _own(self, number: str) -> Case:
         """The case, locked for this unit of work; someone else's is "not found"."""

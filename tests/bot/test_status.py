@@ -66,3 +66,17 @@ async def test_during_a_report_status_answers_then_asks_again(app) -> None:
     assert number in chat.text and "哪个镇" in chat.text
     status_buttons = [o.label for o in chat.last[0].options]
     assert status_buttons == ["补充情况", "撤回"]  # no "back to the menu" mid-report
+
+
+async def test_a_booked_hour_is_the_next_date_of_a_taken_case(app, clock) -> None:
+    chat = ChatDriver(app.dialogue, "villager")
+    number = await report_neighbour_case(chat)  # 枫桥镇陈家村, judge 王秀英 on Tuesday mornings
+    await accept(app, number)
+    await chat.say("预约")
+    await chat.tap("11月24日 周二 09:00")
+    await chat.tap("当面")
+    await chat.say("/status")
+    assert "调解时间 11月24日 09:00" in chat.text and "调解期限到" not in chat.text
+    clock.advance(timedelta(days=5))  # the hour has passed: the mediation deadline again
+    await chat.say("/status")
+    assert "调解期限到 12月20日" in chat.text
