@@ -21,14 +21,15 @@ class ChatDriver:
         )
 
     async def tap(self, label_part: str) -> str:
-        """Taps the first button of the last replies whose label contains `label_part`."""
-        for message in reversed(self.last):
-            for option in message.options:
-                if label_part in option.label:
-                    return await self._send(
-                        IncomingMessage(self.channel, self.user_id, payload=option.payload),
-                        f"> [{option.label}]",
-                    )
+        """Taps the button of the last replies labelled exactly `label_part`, else the first
+        whose label contains it."""
+        shown = [o for message in reversed(self.last) for o in message.options]
+        exact = [o for o in shown if o.label == label_part]
+        for option in exact or [o for o in shown if label_part in o.label]:
+            return await self._send(
+                IncomingMessage(self.channel, self.user_id, payload=option.payload),
+                f"> [{option.label}]",
+            )
         raise AssertionError(f"no button {label_part!r} in {self.options()}")
 
     async def _send(self, message: IncomingMessage, echo: str) -> str:

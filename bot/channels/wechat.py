@@ -292,7 +292,9 @@ class WeChatChannel:
                 raise
             if not self.template_id:
                 raise Undeliverable("outside the 48-hour window and no template set") from exc
-            body = template_message(recipient, self.template_id, TEMPLATE_FIELD, message.text)
+            # The numbered choices go into the template too: the worker remembers them, so
+            # a typed "1" must answer what the resident was shown.
+            body = template_message(recipient, self.template_id, TEMPLATE_FIELD, text)
             _raise_for(await self._api_post("/cgi-bin/message/template/send", body))
 
     async def _custom_send(self, openid: str, text: str) -> None:

@@ -43,9 +43,9 @@ async def test_the_resident_answers_the_survey_one_tap_at_a_time(app, clock) -> 
     inbox = await pushes.to(resident)
     survey_push = inbox[-1]
     assert number in survey_push.text and "满意" in survey_push.text
-    assert resident.options() == ["5 非常满意", "4 满意", "3 一般", "2 不满意", "1 非常不满意"]
+    assert resident.options() == ["非常满意", "满意", "一般", "不满意", "非常不满意"]
 
-    assert "公正" in await resident.tap("4 满意")
+    assert "公正" in await resident.tap("满意")
     assert "及时" in await resident.tap("基本公正")
     assert "意见或建议" in await resident.tap("还可以")
     reply = await resident.say("希望下次能快一点联系我")
@@ -68,7 +68,7 @@ async def test_the_comment_can_be_skipped_and_an_empty_one_is_asked_again(app, c
     resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
     number, _ = await _ended_case(app, clock, resident)
     await pushes.to(resident)
-    await resident.tap("5 非常满意")
+    await resident.tap("非常满意")
     await resident.tap("公正")
     await resident.tap("及时")
     assert "请直接输入您的意见" in await resident.say("👍")
@@ -82,12 +82,12 @@ async def test_a_tap_after_answering_is_answered_politely_and_changes_nothing(ap
     resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
     number, _ = await _ended_case(app, clock, resident)
     push = (await pushes.to(resident))[-1]
-    await resident.tap("5 非常满意")
+    await resident.tap("非常满意")
     await resident.tap("公正")
     await resident.tap("及时")
     await resident.tap("跳过")
     resident.last = [push]  # the old push is still on the screen
-    reply = await resident.tap("1 非常不满意")
+    reply = await resident.tap("非常不满意")
     assert "已经完成了案件" in reply and number in reply
     assert (await _survey(app, number)).overall == 5
 
@@ -101,7 +101,7 @@ async def test_a_survey_tap_in_the_middle_of_a_report_comes_back_to_it(app, cloc
     await resident.say("/new")
     assert "发生了什么事" in resident.text, resident.text
     resident.last = [push]
-    await resident.tap("3 一般")
+    await resident.tap("一般")
     await resident.tap("公正")
     await resident.tap("及时")
     reply = await resident.tap("跳过")
@@ -122,7 +122,7 @@ async def test_an_english_speaking_resident_is_asked_in_english(app, clock) -> N
     await jobs.run_due()
     push = (await pushes.to(resident))[-1]
     assert number in push.text and "how satisfied" in push.text
-    assert "Was the mediator fair?" in await resident.tap("2 dissatisfied")
+    assert "Was the mediator fair?" in await resident.tap("dissatisfied")
 
 
 async def test_a_low_score_reaches_the_supervisors_chat(app, clock) -> None:
@@ -131,7 +131,7 @@ async def test_a_low_score_reaches_the_supervisors_chat(app, clock) -> None:
     resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
     number, _ = await _ended_case(app, clock, resident)
     await pushes.to(resident)
-    await resident.tap("1 非常不满意")
+    await resident.tap("非常不满意")
     [alert] = await pushes.to(lou)
     assert "满意度预警" in alert.text and number in alert.text
     assert "周玲芝" in alert.text and "1 分" in alert.text
@@ -181,7 +181,7 @@ async def test_typed_words_during_the_comment_step_are_the_comment(app, clock) -
     resident = ChatDriver(app.dialogue, "web-resident", channel="webchat")
     number, _ = await _ended_case(app, clock, resident)
     await pushes.to(resident)
-    for label in ("4 满意", "公正", "及时"):
+    for label in ("满意", "公正", "及时"):
         await resident.tap(label)
     assert "谢谢您的评价" in await resident.say("楼上邻居漏水的事也想反映一下")
     assert (await _survey(app, number)).answers["comment"] == "楼上邻居漏水的事也想反映一下"

@@ -308,9 +308,10 @@ async def test_pushes_fall_back_to_a_template_outside_the_48_hour_window(
         {
             "touser": "o-push-1",
             "template_id": "TPL-1",
-            "data": {"content": {"value": "您的案件 2026-000001 已受理。"}},
+            "data": {"content": {"value": wechat.api.texts_to("o-push-1")[0]}},
         }
     ]
+    assert "1. 查看进度" in wechat.api.templates[0]["data"]["content"]["value"]
     wechat.api.custom_errors.append(45015)
     with pytest.raises(Undeliverable):
         await wechat.channel().send("o-push-1", push)  # no template configured
