@@ -3,12 +3,16 @@ the outcome.
 
 Guarantees: a push committed with its cause is sent even if the process dies before sending
 (it stays due); a push is sent twice only if the process dies between a successful send and
-recording it (the lease expires and it goes again, once). Claiming is one UPDATE ... RETURNING
-(with SKIP LOCKED on PostgreSQL), so two workers never claim the same push.
+recording it (the lease expires and it goes again, once). A claimed batch goes out several
+recipients at a time (each recipient's pushes in order) and its sent pushes are recorded in one
+statement at the end, so a burst costs one commit per batch, not per push. Claiming is one
+UPDATE ... RETURNING (with SKIP LOCKED on PostgreSQL), so two workers never claim the same
+push.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from backend.clock import Clock
 from backend.db import Database
@@ -53,6 +57,9 @@ class DeliveryPolicy:
     first_backoff_seconds: float = 5
     max_backoff_seconds: float = 3600
     max_attempts: int = 10
+    # Recipients served at once within a claimed batch (a burst of reminders would otherwise
+    # wait for each platform round trip in turn); one recipient's pushes stay in order.
+    concurrency: int = 16
 
     def backoff(self, attempts: int) -> float:
         return min(self.first_backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds)
@@ -143,43 +150,79 @@ async def deliver_due(
     deferred and given up."""
     policy = policy or DeliveryPolicy()
     outcome: Counter[str] = Counter()
-    for push in await claim_due(db, clock, limit=limit, policy=policy, channels=channels):
-        try:
-            await send(push)
-        except RetryLater as exc:
-            await _record(
-                db,
-                push.id,
-                status="pending",
-                last_error=str(exc)[:500],
-                next_attempt_at=clock.now() + timedelta(seconds=exc.seconds),
-            )
-            outcome["deferred"] += 1
-        except Exception as exc:
-            permanent = isinstance(exc, Undeliverable) or push.attempts >= policy.max_attempts
-            if permanent:
-                log.error(
-                    "push %s to %s/%s given up after %s attempts: %s",
-                    push.id,
-                    push.channel,
-                    push.recipient,
-                    push.attempts,
-                    exc,
-                )
-                await _record(db, push.id, status="failed", last_error=str(exc)[:500])
-                outcome["failed"] += 1
-            else:
-                delay = policy.backoff(push.attempts)
-                log.warning("push %s failed (%s); retrying in %.0f s", push.id, exc, delay)
-                await _record(
-                    db,
-                    push.id,
-                    status="pending",
-                    last_error=str(exc)[:500],
-                    next_attempt_at=clock.now() + timedelta(seconds=delay),
-                )
-                outcome["deferred"] += 1
-        else:
-            await _record(db, push.id, status="sent", sent_at=clock.now(), last_error=None)
-            outcome["sent"] += 1
+    pushes = await claim_due(db, clock, limit=limit, policy=policy, channels=channels)
+    by_recipient: dict[tuple[str, str], list[Push]] = {}
+    for push in pushes:
+        by_recipient.setdefault((push.channel, push.recipient), []).append(push)
+    gate = asyncio.Semaphore(max(1, policy.concurrency))
+    sent: list[dict[str, Any]] = []  # recorded together at the end of the batch
+
+    async def in_order(queue: list[Push]) -> None:
+        async with gate:
+            for push in queue:
+                result = await _deliver_one(db, send, clock, policy, push)
+                if result == "sent":
+                    sent.append({"push_id": push.id, "at": clock.now()})
+                outcome[result] += 1
+
+    results = await asyncio.gather(
+        *(in_order(q) for q in by_recipient.values()), return_exceptions=True
+    )
+    if sent:
+        await _record_sent(db, sent)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result  # e.g. the database went away while recording: the worker backs off
     return outcome
+
+
+async def _record_sent(db: Database, sent: list[dict[str, Any]]) -> None:
+    """One statement for the batch's sent pushes (one commit instead of one per push)."""
+    table = OutboxMessage.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("push_id"), table.c.status == "sending")
+        .values(status="sent", sent_at=bindparam("at"), lease_until=None, last_error=None)
+    )
+    async with db.sessions() as session, session.begin():
+        await session.execute(stmt, sent)
+
+
+async def _deliver_one(
+    db: Database, send: Send, clock: Clock, policy: DeliveryPolicy, push: Push
+) -> str:
+    try:
+        await send(push)
+    except RetryLater as exc:
+        await _record(
+            db,
+            push.id,
+            status="pending",
+            last_error=str(exc)[:500],
+            next_attempt_at=clock.now() + timedelta(seconds=exc.seconds),
+        )
+        return "deferred"
+    except Exception as exc:
+        permanent = isinstance(exc, Undeliverable) or push.attempts >= policy.max_attempts
+        if permanent:
+            log.error(
+                "push %s to %s/%s given up after %s attempts: %s",
+                push.id,
+                push.channel,
+                push.recipient,
+                push.attempts,
+                exc,
+            )
+            await _record(db, push.id, status="failed", last_error=str(exc)[:500])
+            return "failed"
+        delay = policy.backoff(push.attempts)
+        log.warning("push %s failed (%s); retrying in %.0f s", push.id, exc, delay)
+        await _record(
+            db,
+            push.id,
+            status="pending",
+            last_error=str(exc)[:500],
+            next_attempt_at=clock.now() + timedelta(seconds=delay),
+        )
+        return "deferred"
+    return "sent"  # recorded with the rest of the batch

@@ -4,7 +4,9 @@ WeChat allows a limited number of token fetches a day, and a fresh token may cut
 one before it, so only one caller at a time may refresh: on PostgreSQL under an advisory
 lock for the key, on SQLite under the database's write lock (taken by the first statement
 of the transaction, so the others wait for it). Whoever gets the lock reads again before
-refreshing, and finds the token the one before it stored.
+refreshing, and finds the token the one before it stored. Each process also keeps the token
+in memory for up to a minute, so a burst of pushes does not read it once per push; a token
+another process refreshed meanwhile is refused by the platform and dropped (invalidate).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from backend.models import PlatformToken
 
 Refresh = Callable[[], Awaitable[tuple[str, int]]]  # (token, lifetime in seconds)
 SAFETY_MARGIN_SECONDS = 300
+MEMORY_SECONDS = 60  # how long a process trusts the token it read without reading again
 _EXPIRED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -39,9 +42,13 @@ def _margin(lifetime: int) -> float:
 class DatabaseTokenStore:
     def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
         self.db, self.clock = db, clock or SystemClock()
+        self._memory: dict[str, tuple[str, datetime]] = {}  # key -> (value, trusted until)
 
     async def get(self, key: str, refresh: Refresh) -> str:
         """The cached token while it is valid; otherwise refreshed by exactly one caller."""
+        value, until = self._memory.get(key, ("", _EXPIRED))
+        if value and until > self.clock.now():
+            return value
         async with self.db.sessions() as session:
             cached = await self._valid(session, key)
         if cached is not None:
@@ -58,11 +65,13 @@ class DatabaseTokenStore:
                 .where(PlatformToken.key == key)
                 .values(value=value, expires_at=expires)
             )
+            self._remember(key, value, expires)
             return value
 
     async def invalidate(self, key: str, value: str) -> None:
         """The platform refused this token: the next get() refreshes. Only this value is
         dropped, so a newer token another process has just stored stays."""
+        self._memory.pop(key, None)
         async with self.db.sessions() as session, session.begin():
             await self._lock(session, key)
             row = await session.scalar(select(PlatformToken).where(PlatformToken.key == key))
@@ -95,4 +104,9 @@ class DatabaseTokenStore:
         )
         if row is None or not row.value or row.expires_at <= self.clock.now():
             return None
+        self._remember(key, row.value, row.expires_at)
         return row.value
+
+    def _remember(self, key: str, value: str, expires: datetime) -> None:
+        until = min(expires, self.clock.now() + timedelta(seconds=MEMORY_SECONDS))
+        self._memory[key] = (value, until)
