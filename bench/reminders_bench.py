@@ -88,7 +88,7 @@ async def _seed(url: str, count: int, due: datetime, key: str, var: Path, channe
 
     from backend.db import open_database, upgrade_database
     from backend.job_requests import TimedJob, request_jobs
-    from backend.models import ChannelIdentity, Mediator, Resident
+    from backend.models import ChannelIdentity, ConversationState, Mediator, Resident
     from backend.models_scheduling import Appointment
     from backend.org_sync import load_organizations_if_empty
     from jiefen.settings import Settings
@@ -112,6 +112,22 @@ async def _seed(url: str, count: int, due: datetime, key: str, var: Path, channe
                     "last_seen_at": now,
                 }
                 for i, rid in enumerate(resident_ids)
+            ],
+        )
+        # They booked in chat, so each has a conversation (where a WeChat push's options are
+        # remembered for the typed-number answer).
+        await session.execute(
+            insert(ConversationState),
+            [
+                {
+                    "channel": channel,
+                    "external_id": recipient(channel, i),
+                    "data": {},
+                    "locale": "zh",
+                    "version": 1,
+                    "updated_at": now,
+                }
+                for i in range(count)
             ],
         )
         # Appointments a day after the reminders fall due, spread over the staff's hours.
