@@ -3,11 +3,11 @@ the outcome.
 
 Guarantees: a push committed with its cause is sent even if the process dies before sending
 (it stays due); a push is sent twice only if the process dies between a successful send and
-recording it (the lease expires and it goes again, once). A claimed batch goes out several
-recipients at a time (each recipient's pushes in order) and its sent pushes are recorded in one
-statement at the end, so a burst costs one commit per batch, not per push. Claiming is one
-UPDATE ... RETURNING (with SKIP LOCKED on PostgreSQL), so two workers never claim the same
-push.
+recording it (the lease expires and it goes again, once). A claimed batch goes out to several
+recipients at a time (DeliveryPolicy.concurrency; each recipient's pushes in order), so a
+burst is not one platform round trip after another; a worker killed mid-batch repeats at most
+the pushes it was sending at that moment. Claiming is one UPDATE ... RETURNING (with SKIP
+LOCKED on PostgreSQL), so two workers never claim the same push.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from backend.clock import Clock
 from backend.db import Database
@@ -155,37 +155,19 @@ async def deliver_due(
     for push in pushes:
         by_recipient.setdefault((push.channel, push.recipient), []).append(push)
     gate = asyncio.Semaphore(max(1, policy.concurrency))
-    sent: list[dict[str, Any]] = []  # recorded together at the end of the batch
 
     async def in_order(queue: list[Push]) -> None:
         async with gate:
             for push in queue:
-                result = await _deliver_one(db, send, clock, policy, push)
-                if result == "sent":
-                    sent.append({"push_id": push.id, "at": clock.now()})
-                outcome[result] += 1
+                outcome[await _deliver_one(db, send, clock, policy, push)] += 1
 
     results = await asyncio.gather(
         *(in_order(q) for q in by_recipient.values()), return_exceptions=True
     )
-    if sent:
-        await _record_sent(db, sent)
     for result in results:
         if isinstance(result, BaseException):
             raise result  # e.g. the database went away while recording: the worker backs off
     return outcome
-
-
-async def _record_sent(db: Database, sent: list[dict[str, Any]]) -> None:
-    """One statement for the batch's sent pushes (one commit instead of one per push)."""
-    table = OutboxMessage.__table__
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("push_id"), table.c.status == "sending")
-        .values(status="sent", sent_at=bindparam("at"), lease_until=None, last_error=None)
-    )
-    async with db.sessions() as session, session.begin():
-        await session.execute(stmt, sent)
 
 
 async def _deliver_one(
@@ -225,4 +207,5 @@ async def _deliver_one(
             next_attempt_at=clock.now() + timedelta(seconds=delay),
         )
         return "deferred"
-    return "sent"  # recorded with the rest of the batch
+    await _record(db, push.id, status="sent", sent_at=clock.now(), last_error=None)
+    return "sent"
