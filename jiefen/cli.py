@@ -169,6 +169,16 @@ def worker() -> None:
     run(load_settings())
 
 
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler alone (reminders, follow-ups, sweeps); `serve` runs one too, and
+    only one process leads at a time."""
+    from jiefen.scheduler import main as run
+
+    configure_logging("INFO")
+    run(load_settings())
+
+
 @main.group()
 def cases() -> None:
     """Stored cases."""
