@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backend.crypto import new_fernet_key  # noqa: E402
-from bench.wechat_load import LoadRun, LoadSpec, Tally, latency_ms  # noqa: E402
+from bench.wechat_load import LoadRun, LoadSpec, Tally, latency_ms, percentile  # noqa: E402
 from bench.wechat_procs import (  # noqa: E402
     CpuMeter,
     Servers,
@@ -80,6 +80,14 @@ def summary(spec: LoadSpec, tally: Tally, cpu: dict[str, float]) -> dict[str, An
         "seconds": round(tally.seconds, 1),
         "msg_per_s": round(tally.rate, 1),
         "latency_ms": {k: round(v, 1) for k, v in latency_ms(tally).items()},
+        "latency_ms_by_turn": {
+            turn: {
+                "n": len(values),
+                "p50": round(percentile(values, 50) * 1000, 1),
+                "p99": round(percentile(values, 99) * 1000, 1),
+            }
+            for turn, values in sorted(tally.by_turn.items())
+        },
         "errors": dict(tally.errors),
         "late": tally.late,
         "retries": tally.retries,
@@ -231,6 +239,11 @@ def details(r: Result) -> str:
             f"{p['errors'] or 0}; late {p['late']}; retried copies {p['retries']}; PostgreSQL "
             f"connections opened {p['postgres_connections_opened']}; CPU cores "
             + ", ".join(f"{k} {v}" for k, v in p["cpu_cores"].items())
+            + "; latency by turn: "
+            + ", ".join(
+                f"{turn} (n {t['n']}) p50 {t['p50']} ms p99 {t['p99']} ms"
+                for turn, t in p["latency_ms_by_turn"].items()
+            )
         )
     db = r.database
     lines.append(

@@ -145,6 +145,9 @@ class Tally:
     """What one phase saw; latencies only for messages answered inside the measured window."""
 
     latencies: list[float] = field(default_factory=list)
+    # the same, by the kind of turn: "story" (the first: NLU), "submit" (the last: the case is
+    # filed and routed) and "step" (every other answer)
+    by_turn: dict[str, list[float]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     sent_ids: list[int] = field(default_factory=list)  # every MsgId posted (warm-up included)
     answered: int = 0  # valid passive replies addressed to the right user
@@ -272,6 +275,8 @@ class LoadRun:
             self.tally.answered += 1
             if self._measuring:
                 self.tally.latencies.append(ended - started)
+                turn = "story" if i == 0 else "submit" if i == len(script) - 1 else "step"
+                self.tally.by_turn.setdefault(turn, []).append(ended - started)
                 self.tally.finished = ended
             self._count += 1
             if self.spec.retry_every and self._count % self.spec.retry_every == 0:
