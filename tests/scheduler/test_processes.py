@@ -1,7 +1,9 @@
 """Two real scheduler processes (`jiefen scheduler`, via tests/scheduler_process.py) against
 one database: one leads, the other stands by; the leader is SIGKILLed in the middle of a burst
 of due jobs, the standby takes over, and every job has run exactly once (a run cut off by the
-kill rolled back with its claim and ran again in the new leader)."""
+kill rolled back with its claim and ran again in the new leader). The burst mixes slow test
+jobs (they widen the window for the kill) with real appointment reminders: each resident's
+reminder is pushed once."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,14 +22,17 @@ from sqlalchemy import func, select
 from backend.clock import SystemClock
 from backend.db import Database
 from backend.job_requests import TimedJob, request_jobs
-from backend.models import OutboxMessage
-from jiefen.settings import PROJECT_ROOT
+from backend.models import ChannelIdentity, Mediator, OutboxMessage, Resident
+from backend.models_scheduling import Appointment
+from backend.org_sync import load_organizations_if_empty
+from jiefen.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_KEY
 from tests.scheduler.support import db_fixture  # noqa: F401
 
 ENTRY_POINT = PROJECT_ROOT / "tests" / "scheduler_process.py"
 WITHIN = 90.0  # seconds any one step may take (processes starting on a slow machine)
 JOBS = 120
+REMINDERS = 40
 
 
 @dataclass
@@ -112,6 +117,53 @@ async def _runs(db: Database) -> dict[str, int]:
         return {recipient: count for recipient, count in await session.execute(stmt)}
 
 
+async def _appointments(db: Database, count: int, starts: datetime) -> list[int]:
+    """Residents on Telegram with a booked hour each, with the network's judges."""
+    async with db.sessions() as session, session.begin():
+        await load_organizations_if_empty(session, Settings(_env_file=None).organizations_path)  # type: ignore[call-arg]
+        staff = list(await session.scalars(select(Mediator).order_by(Mediator.id)))
+        booked = []
+        for i in range(count):
+            resident = Resident(locale="zh", created_at=starts)
+            session.add(resident)
+            await session.flush()
+            session.add(
+                ChannelIdentity(
+                    channel="telegram",
+                    external_id=str(880000 + i),
+                    resident_id=resident.id,
+                    created_at=starts,
+                    last_seen_at=starts,
+                )
+            )
+            appointment = Appointment(
+                resident_id=resident.id,
+                mediator_id=staff[i % len(staff)].id,
+                starts_at=starts + timedelta(hours=i // len(staff)),
+                ends_at=starts + timedelta(hours=i // len(staff), minutes=30),
+                mode="in_person",
+                place="镇调解室",
+                status="booked",
+                booked_by="resident",
+                created_at=starts,
+                updated_at=starts,
+            )
+            session.add(appointment)
+            await session.flush()
+            booked.append(appointment.id)
+        return booked
+
+
+async def _reminded(db: Database) -> dict[str, int]:
+    async with db.sessions() as session:
+        stmt = (
+            select(OutboxMessage.recipient, func.count())
+            .where(OutboxMessage.purpose == "appointment_reminder")
+            .group_by(OutboxMessage.recipient)
+        )
+        return {recipient: count for recipient, count in await session.execute(stmt)}
+
+
 async def test_the_standby_takes_over_from_a_killed_leader_and_no_job_runs_twice(
     db: Database, schedulers: Schedulers
 ) -> None:
@@ -123,10 +175,25 @@ async def test_the_standby_takes_over_from_a_killed_leader_and_no_job_runs_twice
     assert schedulers.leaders() == [leader]
 
     now = SystemClock().now()
+    appointments = await _appointments(db, REMINDERS, now + timedelta(hours=23))
+    base = now - timedelta(seconds=1)
     async with db.sessions() as session, session.begin():
         jobs = [
-            TimedJob(f"ping:proc:{i}", "test_ping", (f"proc-{i}",), now - timedelta(seconds=1))
+            TimedJob(
+                f"ping:proc:{i}", "test_ping", (f"proc-{i}",), base + timedelta(milliseconds=i)
+            )
             for i in range(JOBS)
+        ]
+        # Due between the slow jobs (one after every third), so the kill falls among them too.
+        step = JOBS // REMINDERS
+        jobs += [
+            TimedJob(
+                f"appointment:{a}:remind:24h",
+                "appointment_reminder",
+                (a, "24h"),
+                base + timedelta(milliseconds=i * step, microseconds=500),
+            )
+            for i, a in enumerate(appointments)
         ]
         await request_jobs(session, jobs, at=now)
 
@@ -146,4 +213,11 @@ async def test_the_standby_takes_over_from_a_killed_leader_and_no_job_runs_twice
     await _until(all_ran, schedulers, f"all {JOBS} jobs to run")
     runs = await _runs(db)
     assert runs == {f"proc-{i}": 1 for i in range(JOBS)}
+
+    async def all_reminded() -> bool:
+        return len(await _reminded(db)) == REMINDERS
+
+    await _until(all_reminded, schedulers, f"all {REMINDERS} reminders")
+    assert await _reminded(db) == {str(880000 + i): 1 for i in range(REMINDERS)}
+    assert "failed" not in schedulers.log(standby)  # no run hit a push already made
     assert standby.returncode is None
