@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,6 +158,34 @@ async def choose_mediator(
     return ranked[0] if ranked else None
 
 
+async def _free_turn(
+    session: AsyncSession, ranked: list[Mediator], category: str, locale: str
+) -> Mediator | None:
+    """The best-ranked mediator no other filing is giving a case to right now. Taking a turn
+    locks the mediator's row until the commit: on PostgreSQL a filing passes over a row that
+    another one holds (FOR UPDATE SKIP LOCKED) for the next person as suitable (same skill and
+    language), instead of queueing behind it and then giving the same person a second case.
+    When all of them are held, or on SQLite, it is the first of the ranking."""
+    if not ranked or session.get_bind().dialect.name != "postgresql":
+        return ranked[0] if ranked else None
+    best = ranked[0]
+    peers = [
+        m
+        for m in ranked
+        if (category in (m.skills or ()), _speaks(m, locale))
+        == (category in (best.skills or ()), _speaks(best, locale))
+    ]
+    order = {m.id: position for position, m in enumerate(peers)}
+    free = await session.scalar(
+        select(Mediator.id)
+        .where(Mediator.id.in_(list(order)))
+        .order_by(sa_case(order, value=Mediator.id))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return next((m for m in peers if m.id == free), best)
+
+
 async def escalation_target(
     session: AsyncSession, organization: Organization
 ) -> Organization | None:
@@ -214,9 +243,13 @@ async def route_case(
     match = evaluate(rules, facts or await facts_of(session, case))
     target = match.rule.route_to
     org = await find_target(session, target, case.town_code, case.village_code)
-    mediator = await choose_mediator(session, org, case.category, locale=locale)
-    if mediator is not None and at is not None:
-        mediator.last_assigned_at = at
+    if at is None:
+        mediator = await choose_mediator(session, org, case.category, locale=locale)
+    else:
+        ranked = await ranked_mediators(session, org, case.category, locale=locale)
+        mediator = await _free_turn(session, ranked, case.category, locale)
+        if mediator is not None:
+            mediator.last_assigned_at = at
     exact = org.kind == target.kind and (target.trade is None or org.trade == target.trade)
     return RoutingDecision(org, mediator, match.rule.id, match.reasons, None if exact else target)
 

@@ -3,6 +3,7 @@ the tiers, the mediator chosen (fairly), escalation, liaison judges and the resi
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -357,6 +358,30 @@ async def test_route_case_takes_the_turn_only_when_told_the_time(
         assert what_if.mediator is not None and what_if.mediator.last_assigned_at is None
         decision = await route_case(session, case, rules, at=T0)
         assert decision.mediator is not None and decision.mediator.last_assigned_at == T0
+
+
+@pytest.mark.postgres
+async def test_two_filings_at_once_go_to_two_people_without_waiting(
+    pg_server_url: str, tmp_path: Path, network: OrgNetwork, rules: RoutingRules
+) -> None:
+    """The first filing holds its mediator's row until it commits; the second passes over it
+    to the next as suitable instead of queueing behind it (and doubling that person's load)."""
+    from tests.conftest import _truncate_all
+
+    await _truncate_all(pg_server_url)
+    database = open_database(pg_server_url, secret_key=TEST_KEY, var_dir=tmp_path)
+    try:
+        async with database.sessions() as session, session.begin():
+            await sync_network(session, network)
+        async with database.sessions() as first, first.begin():
+            case = await _case(first, await _resident(first), "medical")
+            taken = await _route(first, case, rules, T0)
+            async with database.sessions() as second, second.begin():
+                case = await _case(second, await _resident(second), "medical")
+                other = await asyncio.wait_for(_route(second, case, rules, T0), 10)
+        assert {taken, other} == {"m_xu_01", "m_huang_01"}
+    finally:
+        await database.dispose()
 
 
 # --- escalation, liaison judges, the resident's short list -----------------------------------
