@@ -19,6 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.models import Case, Mediator, Organization, Party, Place
 from backend.org_network import CASE_ROLES
@@ -160,14 +161,15 @@ async def choose_mediator(
 
 async def _free_turn(
     session: AsyncSession, ranked: list[Mediator], category: str, locale: str
-) -> Mediator | None:
+) -> tuple[Mediator | None, bool]:
     """The best-ranked mediator no other filing is giving a case to right now. Taking a turn
     locks the mediator's row until the commit: on PostgreSQL a filing passes over a row that
-    another one holds (FOR UPDATE SKIP LOCKED) for the next person as suitable (same skill and
+    another one holds (FOR NO KEY UPDATE SKIP LOCKED) for the next as suitable (same skill and
     language), instead of queueing behind it and then giving the same person a second case.
-    When all of them are held, or on SQLite, it is the first of the ranking."""
+    When all of them are held it is the first of the ranking, and False says its row is not
+    ours; on SQLite (one writer at a time) it is always the first of the ranking."""
     if not ranked or session.get_bind().dialect.name != "postgresql":
-        return ranked[0] if ranked else None
+        return (ranked[0] if ranked else None), True
     best = ranked[0]
     peers = [
         m
@@ -181,9 +183,9 @@ async def _free_turn(
         .where(Mediator.id.in_(list(order)))
         .order_by(sa_case(order, value=Mediator.id))
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)  # NO KEY UPDATE: as the UPDATE does
     )
-    return next((m for m in peers if m.id == free), best)
+    return next(((m, True) for m in peers if m.id == free), (best, False))
 
 
 async def escalation_target(
@@ -247,9 +249,14 @@ async def route_case(
         mediator = await choose_mediator(session, org, case.category, locale=locale)
     else:
         ranked = await ranked_mediators(session, org, case.category, locale=locale)
-        mediator = await _free_turn(session, ranked, case.category, locale)
-        if mediator is not None:
+        mediator, free = await _free_turn(session, ranked, case.category, locale)
+        if mediator is not None and free:
             mediator.last_assigned_at = at
+        elif mediator is not None:
+            # Everyone as suitable is being given a case by another filing this very moment,
+            # which records the turn when it commits; writing it here too would only wait for
+            # that commit. Taken as already stored, so the offer writes nothing either.
+            set_committed_value(mediator, "last_assigned_at", at)
     exact = org.kind == target.kind and (target.trade is None or org.trade == target.trade)
     return RoutingDecision(org, mediator, match.rule.id, match.reasons, None if exact else target)
 

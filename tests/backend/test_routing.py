@@ -379,7 +379,15 @@ async def test_two_filings_at_once_go_to_two_people_without_waiting(
             async with database.sessions() as second, second.begin():
                 case = await _case(second, await _resident(second), "medical")
                 other = await asyncio.wait_for(_route(second, case, rules, T0), 10)
+                async with database.sessions() as third, third.begin():  # both are held now
+                    case = await _case(third, await _resident(third), "medical")
+                    again = await asyncio.wait_for(_route(third, case, rules, T0), 10)
         assert {taken, other} == {"m_xu_01", "m_huang_01"}
+        assert again == "m_xu_01"  # the first of the ranking, without waiting for the others
+        async with database.sessions() as session:
+            turns = await session.scalars(select(Mediator.last_assigned_at).where(
+                Mediator.code.in_(["m_xu_01", "m_huang_01"])))
+            assert list(turns) == [T0, T0]
     finally:
         await database.dispose()
 
