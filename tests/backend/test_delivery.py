@@ -146,3 +146,39 @@ async def test_a_worker_claims_only_the_channels_it_serves(
     assert (await deliver_due(db, platform.send, clock, channels=["webchat"]))["sent"] == 1
     assert [p.channel for p in platform.sent] == ["webchat"]
     assert [r.status for r in await _rows(db)] == ["pending", "pending", "sent"]
+
+
+async def test_a_burst_goes_to_many_recipients_at_once_each_recipients_pushes_in_order(
+    db: Database, clock: ManualClock
+) -> None:
+    async with db.sessions() as session, session.begin():
+        for n in range(3):  # three pushes for each of 30 chats
+            for chat in range(30):
+                outbox.enqueue(
+                    session,
+                    channel="telegram",
+                    recipient=f"chat-{chat}",
+                    message_key="push.mediator_assigned",
+                    params={"number": f"N{n}"},
+                    purpose="assignment",
+                    at=clock.now(),
+                )
+    in_flight, most = 0, 0
+
+    async def slow_send(push: Push) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        for _ in range(3):  # a platform round trip: other sends go on meanwhile
+            await asyncio.sleep(0)
+        in_flight -= 1
+        sent.append(push)
+
+    sent: list[Push] = []
+    outcome = await deliver_due(db, slow_send, clock, limit=100)
+    assert outcome["sent"] == 90
+    assert most == DeliveryPolicy().concurrency
+    for chat in range(30):
+        numbers = [p.payload["params"]["number"] for p in sent if p.recipient == f"chat-{chat}"]
+        assert numbers == ["N0", "N1", "N2"]
+    assert {r.status for r in await _rows(db)} == {"sent"}
