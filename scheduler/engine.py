@@ -72,9 +72,9 @@ class ClockScheduler(BaseScheduler):
         (so downtime is caught up, coalesced as its kind says); a changed trigger starts anew;
         a kind that is gone is removed."""
         wanted = {f"{RECURRING_PREFIX}{name}": kind for name, kind in registry.recurring.items()}
-        for job in self.get_jobs():
-            if job.id.startswith(RECURRING_PREFIX) and job.id not in wanted:
-                self.remove_job(job.id)
+        for job_id in self.store.ids_starting(RECURRING_PREFIX):
+            if job_id not in wanted:
+                self.remove_job(job_id)
         for job_id, kind in wanted.items():
             args = dict(kind.trigger_args)
             if kind.trigger == "interval" and "start_date" not in args:

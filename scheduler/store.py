@@ -63,6 +63,12 @@ class JobStore(SQLAlchemyJobStore):
                     self._logger.exception("job %s cannot be restored; left in the store", row.id)
         return jobs
 
+    def ids_starting(self, prefix: str) -> list[str]:
+        """Ids of the stored jobs whose id starts with `prefix` (without unpickling them all)."""
+        c = self.jobs_t.c
+        with self.engine.begin() as connection:
+            return list(connection.scalars(select(c.id).where(c.id.startswith(prefix))))
+
     def state_of(self, job: Job) -> bytes:
         """The row's job_state for `job`, exactly as the store writes it."""
         return pickle.dumps(job.__getstate__(), self.pickle_protocol)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from scheduler.jobs import RECURRING_PREFIX
+from scheduler.jobs import RECURRING_PREFIX, default_registry
 from tests.conftest import START
 from tests.scheduler import kinds_for_tests
 from tests.scheduler.kinds_for_tests import rows, sent_at
@@ -113,3 +113,17 @@ async def test_a_failing_job_is_tried_again_later_and_others_still_run(
         assert await rows(db, "flaky") == 1
         await advance(svc, clock, timedelta(hours=1))
     assert (await rows(db, "flaky"), await rows(db, "steady")) == (1, 1)
+
+
+async def test_a_recurring_kind_dropped_from_the_code_is_dropped_from_the_store(
+    db, database_url, clock
+) -> None:
+    async with running(service(db, database_url, clock), clock):
+        pass
+    without_tick = service(db, database_url, clock)
+    without_tick.registry = default_registry()
+    async with running(without_tick, clock):
+        assert without_tick.scheduler is not None
+        ids = await asyncio.to_thread(without_tick.scheduler.store.ids_starting, RECURRING_PREFIX)
+    assert f"{RECURRING_PREFIX}deadline_sweep" in ids
+    assert f"{RECURRING_PREFIX}test_tick" not in ids
