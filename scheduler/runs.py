@@ -94,6 +94,7 @@ class JobRunner:
                 for job in jobs:
                     culprit = job
                     outcomes.append(await self._attempt(job, session, claimed))
+                    await session.flush()  # its writes fail here, not in the next job's
                 culprit = None
         except Exception as exc:
             if database_unreachable(exc):
