@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from backend.booking_common import (
     NO_SHOW_CHECK_AFTER,
@@ -38,11 +38,13 @@ REMINDER_GRACE = {"24h": timedelta(hours=6), "2h": timedelta(minutes=90)}
 
 
 async def _appointment(session: AsyncSession, appointment_id: int) -> Appointment | None:
+    """The appointment with its mediator and case in one query (10,000 reminders due at once
+    are bound by queries, docs/benchmarks.md); only the appointment's row is locked."""
     return await session.scalar(
         select(Appointment)
         .where(Appointment.id == int(appointment_id))
-        .options(selectinload(Appointment.mediator), selectinload(Appointment.case))
-        .with_for_update()
+        .options(joinedload(Appointment.mediator), joinedload(Appointment.case))
+        .with_for_update(of=Appointment)
     )
 
 
