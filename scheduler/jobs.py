@@ -19,6 +19,7 @@ from backend.assignments import escalate_overdue_mediations, expire_overdue_offe
 from scheduler import kinds_aftercare, kinds_booking, kinds_report
 from scheduler.kinds import JobKind, RecurringJob
 
+DEFAULT_ZONE = "Asia/Shanghai"  # the default of JIEFEN_TIMEZONE
 RUN_JOB = "scheduler.jobs:run_job"
 RECURRING_PREFIX = "recurring:"  # job ids of recurring jobs; one-off ids come from requests
 
@@ -63,14 +64,15 @@ def build_registry(kinds: Iterable[JobKind], recurring: Iterable[RecurringJob]) 
     return registry
 
 
-def default_registry() -> Registry:
+def default_registry(zone: str = DEFAULT_ZONE) -> Registry:
+    """Every kind, for a county in time zone `zone` (cron triggers and month boundaries)."""
     return build_registry(
         [*kinds_booking.KINDS, *kinds_aftercare.KINDS, *kinds_report.KINDS],
         [
             *SCHEDULER_RECURRING,
             *kinds_booking.RECURRING,
             *kinds_aftercare.RECURRING,
-            *kinds_report.RECURRING,
+            *kinds_report.recurring(zone),
         ],
     )
 

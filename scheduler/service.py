@@ -49,7 +49,7 @@ class SchedulerService:
         lock: LeaderLock | None = None,
     ) -> None:
         self.db, self.database_url, self.clock, self.sleep = db, database_url, clock, sleep
-        self.timezone, self.registry = timezone, registry or default_registry()
+        self.timezone, self.registry = timezone, registry or default_registry(timezone)
         self.options = options or SchedulerOptions()
         self.lock = lock or leader_lock(db, LOCK_NAME)
         self.leading = False

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from backend.clock import ManualClock
 from scheduler.jobs import build_registry
-from scheduler.kinds_report import RECURRING
+from scheduler.kinds_report import recurring
 from scheduler.service import SchedulerService
 from tests.case_setup import link_chat, pushes
 from tests.report_setup import COUNTY
@@ -17,7 +17,7 @@ from tests.scheduler.support import ZONE, advance, running
 def _service(app, database_url: str, clock: ManualClock) -> SchedulerService:
     return SchedulerService(
         app.db, database_url, clock, clock.sleep, timezone=ZONE,
-        registry=build_registry([], RECURRING),
+        registry=build_registry([], recurring(ZONE)),
     )
 
 
@@ -26,7 +26,7 @@ def _local(day: int, hour: int, month: int = 12) -> datetime:
 
 
 def test_the_job_is_a_coalesced_cron_job_on_the_first_at_eight_county_time() -> None:
-    [job] = RECURRING
+    [job] = recurring("Asia/Shanghai")
     assert job.name == "monthly_report_summary" and job.trigger == "cron"
     assert job.trigger_args == {"day": 1, "hour": 8, "minute": 0, "timezone": "Asia/Shanghai"}
     assert job.coalesce and job.misfire_grace == timedelta(days=3)
