@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.assignments import escalate_overdue_mediations, expire_overdue_offers
+from backend import deadlines
 from scheduler import kinds_aftercare, kinds_booking, kinds_report
 from scheduler.kinds import JobKind, RecurringJob
 
@@ -25,10 +25,7 @@ RECURRING_PREFIX = "recurring:"  # job ids of recurring jobs; one-off ids come f
 
 
 async def deadline_sweep(session: AsyncSession, *, at: datetime) -> None:
-    """Offers nobody answered go to the next mediator; overdue mediations go one tier up
-    (backend/assignments.py writes the pushes to the outbox)."""
-    await expire_overdue_offers(session, at=at)
-    await escalate_overdue_mediations(session, at=at)
+    await deadlines.sweep(session, at=at)
 
 
 SCHEDULER_RECURRING = [
