@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import lifecycle, outbox
+from backend import lifecycle
 from backend.booking_records import AppointmentView
 from backend.booking_slots import DayException, Slot, free_slots
 from backend.job_requests import TimedJob, request_jobs
-from backend.models import Case, Mediator, OutboxMessage
+from backend.models import Case, Mediator
 from backend.models_scheduling import Appointment, AvailabilityException
+from backend.notify import push_to
 from backend.statuses import CaseStatus, can_transition
 
 DEFAULT_VIDEO_ROOM_URL = "https://meet.jit.si/jiefen-{room}"
@@ -146,30 +147,20 @@ async def push(
 ) -> bool:
     """A booking push to a resident or a staff member's chat (False: no chat account, or
     already sent under this dedup key: a job that runs a second time pushes nothing)."""
-    if resident_id is None:
-        return False
-    if dedup is not None and await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup)
-    ):
-        return False
-    identity = await outbox.latest_identity(session, resident_id)
-    if identity is None:
-        return False
-    outbox.enqueue(
+    return await push_to(
         session,
-        channel=identity.channel,
-        recipient=identity.external_id,
-        message_key=key,
-        params=params,
+        resident_id,
+        key,
+        params,
         purpose=purpose,
         at=at,
-        options=options,
         case_id=case_id,
-        dedup_key=dedup,
+        options=options,
+        dedup=dedup,
         translate=["how"] if "how" in params else None,
         times=[k for k in ("when", "old") if k in params],
+        once=True,
     )
-    return True
 
 
 def resident_buttons(appointment_id: int) -> list[dict[str, str]]:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import outbox
-from backend.models import Case, Mediator, Organization
+from backend.models import Case, Mediator, Organization, OutboxMessage
 
 
-async def _push(
+async def push_to(
     session: AsyncSession,
     resident_id: int | None,
     key: str,
@@ -26,14 +26,22 @@ async def _push(
     *,
     purpose: str,
     at: datetime,
-    case: Case | None,
+    case_id: int | None,
     options: list[dict[str, str]] | None = None,
     dedup: str | None = None,
     translate: list[str] | None = None,
     times: list[str] | None = None,
+    once: bool = False,
 ) -> bool:
+    """A push to whoever `resident_id` is (resident or staff). False: no chat account, or,
+    with `once`, a push under this dedup key exists already (a job run a second time pushes
+    nothing instead of failing on the unique key)."""
     if resident_id is None:
         return False
+    if once and dedup is not None:
+        sent = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup)
+        if await session.scalar(sent) is not None:
+            return False
     identity = await outbox.latest_identity(session, resident_id)
     if identity is None:
         return False
@@ -46,7 +54,7 @@ async def _push(
         purpose=purpose,
         at=at,
         options=options,
-        case_id=case.id if case is not None else None,
+        case_id=case_id,
         dedup_key=dedup,
         translate=translate,
         times=times,
@@ -69,14 +77,14 @@ async def notify_resident(
 ) -> bool:
     """Proxy and offline cases have a resident without a chat account: nothing is sent.
     `dedup` makes a push of a timed job that runs twice go out once."""
-    return await _push(
+    return await push_to(
         session,
         case.resident_id,
         key,
         params,
         purpose=purpose,
         at=at,
-        case=case,
+        case_id=case.id if case is not None else None,
         options=options,
         dedup=dedup,
         translate=translate,
@@ -98,14 +106,14 @@ async def notify_staff(
     translate: list[str] | None = None,
     times: list[str] | None = None,
 ) -> bool:
-    return await _push(
+    return await push_to(
         session,
         person.resident_id,
         key,
         params,
         purpose=purpose,
         at=at,
-        case=case,
+        case_id=case.id if case is not None else None,
         options=options,
         dedup=dedup,
         translate=translate,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from backend.clock import Clock, SystemClock
+from jiefen.process import run_until_stopped
 from jiefen.settings import Settings
 from scheduler.jobs import Registry
 from scheduler.service import SchedulerOptions, SchedulerService
@@ -49,16 +49,5 @@ def main(
     registry: Registry | None = None,
 ) -> None:
     """Runs until SIGTERM or Ctrl-C; a job cut off mid-run rolls back and runs again later."""
-
-    async def go() -> None:
-        running = run_scheduler(settings, clock=clock, options=options, registry=registry)
-        task = asyncio.create_task(running)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            log.info("scheduler stopped")
-
-    asyncio.run(go())
+    running = run_scheduler(settings, clock=clock, options=options, registry=registry)
+    run_until_stopped(running, "scheduler")

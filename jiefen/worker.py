@@ -10,13 +10,13 @@ again (once) from whichever worker comes next. See docs/resilience.md.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from backend.clock import Clock, SystemClock
 from bot.delivery import OutboxWorker
 from bot.i18n import Texts
 from jiefen.channels import sending_channels
+from jiefen.process import run_until_stopped
 from jiefen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,16 +55,4 @@ async def run_worker(settings: Settings, *, clock: Clock | None = None) -> None:
 def main(settings: Settings, clock: Clock | None = None) -> None:
     """Runs the worker; SIGTERM and Ctrl-C stop it between rounds or mid-send (a push cut
     off mid-send goes again after its lease)."""
-    import signal
-
-    async def go() -> None:
-        task = asyncio.create_task(run_worker(settings, clock=clock))
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            log.info("outbox worker stopped")
-
-    asyncio.run(go())
+    run_until_stopped(run_worker(settings, clock=clock), "outbox worker")
