@@ -11,20 +11,10 @@ if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&
     exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install-browser: chromium/chromedriver missing and this needs root." >&2
-    echo "  run: sudo $0   (or: sudo apt-get install -y chromium chromium-driver)" >&2
-    exit 1
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-browser: no apt-get here; install chromium and its chromedriver yourself." >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-noto-cjk
+# shellcheck source=scripts/apt-common.sh
+. "$(dirname "$0")/apt-common.sh"
+apt_install install-browser "install chromium and its chromedriver yourself." \
+    chromium chromium-driver fonts-noto-cjk
 
 chromium --version
 chromedriver --version

@@ -11,19 +11,9 @@ if command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh family | grep -q .; th
     exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install-fonts: no CJK font found and installing one needs root." >&2
-    echo "  run: sudo $0   (or: sudo apt-get install -y fonts-noto-cjk)" >&2
-    exit 1
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-fonts: no apt-get here; install a CJK font (Noto Sans CJK, WenQuanYi) yourself." >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends fonts-noto-cjk fontconfig
+# shellcheck source=scripts/apt-common.sh
+. "$(dirname "$0")/apt-common.sh"
+apt_install install-fonts "install a CJK font (Noto Sans CJK, WenQuanYi) yourself." \
+    fonts-noto-cjk fontconfig
 
 fc-list :lang=zh family | sort -u | head -n 3
