@@ -19,13 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from backend.booking_common import (
     BookingConfig,
+    mark_cancelled,
     mark_scheduled,
     open_slots,
     plan_jobs,
     push,
     push_params,
     record_on_case,
-    unschedule_if_none_left,
     view,
 )
 from backend.booking_records import (
@@ -276,19 +276,8 @@ class BookingDesk:
     async def cancel(self, appointment_id: int) -> AppointmentView:
         appt = await self._own(appointment_id)
         now = self.clock.now()
-        appt.status, appt.updated_at = "cancelled", now
-        await self.session.flush()
-        record_on_case(
-            self.session,
-            appt.case,
-            "appointment_cancelled",
-            appt,
-            at=now,
-            actor_kind="resident",
-            actor_id=self.resident_id,
-        )
-        await unschedule_if_none_left(
-            self.session, appt.case, at=now, actor_kind="resident", actor_id=self.resident_id
+        await mark_cancelled(
+            self.session, appt, at=now, actor_kind="resident", actor_id=self.resident_id
         )
         await push(
             self.session,

@@ -252,3 +252,24 @@ async def unschedule_if_none_left(
         lifecycle.change_status(
             session, case, CaseStatus.ACCEPTED, at=at, actor_kind=actor_kind, actor_id=actor_id
         )
+
+
+async def mark_cancelled(
+    session: AsyncSession, appt: Appointment, *, at: datetime, actor_kind: str, actor_id: int
+) -> None:
+    """A cancellation by either side: the appointment, its case event, and the case back to
+    `accepted` when this was its last booked hour. The caller tells the other side."""
+    appt.status, appt.updated_at = "cancelled", at
+    await session.flush()
+    record_on_case(
+        session,
+        appt.case,
+        "appointment_cancelled",
+        appt,
+        at=at,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+    )
+    await unschedule_if_none_left(
+        session, appt.case, at=at, actor_kind=actor_kind, actor_id=actor_id
+    )

@@ -16,10 +16,10 @@ from sqlalchemy.orm import selectinload
 from backend.booking_common import (
     BookingConfig,
     exceptions_of,
+    mark_cancelled,
     push,
     push_params,
     record_on_case,
-    unschedule_if_none_left,
     view,
 )
 from backend.booking_records import AppointmentView, BookingRefused, ExceptionView, HoursView
@@ -182,19 +182,8 @@ class StaffBookingDesk:
         return view(appt, self.staff, appt.case.number if appt.case else None)
 
     async def _cancel(self, appt: Appointment, now: datetime, key: str) -> None:
-        appt.status, appt.updated_at = "cancelled", now
-        await self.session.flush()
-        record_on_case(
-            self.session,
-            appt.case,
-            "appointment_cancelled",
-            appt,
-            at=now,
-            actor_kind="mediator",
-            actor_id=self.staff.id,
-        )
-        await unschedule_if_none_left(
-            self.session, appt.case, at=now, actor_kind="mediator", actor_id=self.staff.id
+        await mark_cancelled(
+            self.session, appt, at=now, actor_kind="mediator", actor_id=self.staff.id
         )
         await push(
             self.session,
