@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +62,13 @@ async def push_to(
     return True
 
 
+class PushExtras(TypedDict, total=False):
+    options: list[dict[str, str]] | None
+    dedup: str | None
+    translate: list[str] | None
+    times: list[str] | None
+
+
 async def notify_resident(
     session: AsyncSession,
     case: Case,
@@ -70,25 +77,12 @@ async def notify_resident(
     *,
     purpose: str,
     at: datetime,
-    options: list[dict[str, str]] | None = None,
-    dedup: str | None = None,
-    translate: list[str] | None = None,
-    times: list[str] | None = None,
+    **extras: Unpack[PushExtras],
 ) -> bool:
     """Proxy and offline cases have a resident without a chat account: nothing is sent.
     `dedup` makes a push of a timed job that runs twice go out once."""
     return await push_to(
-        session,
-        case.resident_id,
-        key,
-        params,
-        purpose=purpose,
-        at=at,
-        case_id=case.id if case is not None else None,
-        options=options,
-        dedup=dedup,
-        translate=translate,
-        times=times,
+        session, case.resident_id, key, params, purpose=purpose, at=at, case_id=case.id, **extras
     )
 
 
@@ -101,23 +95,11 @@ async def notify_staff(
     purpose: str,
     at: datetime,
     case: Case | None = None,
-    options: list[dict[str, str]] | None = None,
-    dedup: str | None = None,
-    translate: list[str] | None = None,
-    times: list[str] | None = None,
+    **extras: Unpack[PushExtras],
 ) -> bool:
+    case_id = case.id if case is not None else None
     return await push_to(
-        session,
-        person.resident_id,
-        key,
-        params,
-        purpose=purpose,
-        at=at,
-        case_id=case.id if case is not None else None,
-        options=options,
-        dedup=dedup,
-        translate=translate,
-        times=times,
+        session, person.resident_id, key, params, purpose=purpose, at=at, case_id=case_id, **extras
     )
 
 

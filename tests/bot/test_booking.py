@@ -35,6 +35,19 @@ async def book_by_words(chat: ChatDriver, village: str = "枫桥镇陈家村") -
     assert "驻村联系法官王秀英" in chat.text and "请选一个时间" in chat.text, chat.text
 
 
+async def judge_and_booked_villager(
+    app, how: str = "视频"
+) -> tuple[Pushes, ChatDriver, ChatDriver]:
+    """Judge 王秀英 in chat, and a villager who booked her first hour (`how`: 视频 / 当面)."""
+    pushes = Pushes(app)
+    judge = await staff_chat(app, "judge_wang")
+    chat = ChatDriver(app.dialogue, "villager")
+    await book_by_words(chat)
+    await chat.tap(FIRST_SLOT)
+    await chat.tap(how)
+    return pushes, judge, chat
+
+
 async def test_a_resident_books_the_village_judge_by_video(app) -> None:
     pushes = Pushes(app)
     judge = await staff_chat(app, "judge_wang")
@@ -87,12 +100,7 @@ async def test_a_resident_with_a_case_books_without_being_asked_the_village(app)
 
 
 async def test_moving_and_cancelling_from_status_tell_the_judge(app) -> None:
-    pushes = Pushes(app)
-    judge = await staff_chat(app, "judge_wang")
-    chat = ChatDriver(app.dialogue, "villager")
-    await book_by_words(chat)
-    await chat.tap(FIRST_SLOT)
-    await chat.tap("视频")
+    pushes, judge, chat = await judge_and_booked_villager(app)
     await pushes.to(judge)
     await chat.say("/status")
     assert "您的预约：" in chat.text and "11月24日 09:00 王秀英（视频）" in chat.text
@@ -133,12 +141,7 @@ async def test_two_residents_tapping_the_same_slot_at_once_get_it_once(app) -> N
 async def test_resident_and_judge_from_booking_to_a_no_show(app, clock) -> None:
     """A scripted two-sided conversation: booking, both reminders with their buttons, the
     judge's hours, and the judge recording that nobody came."""
-    pushes = Pushes(app)
-    judge = await staff_chat(app, "judge_wang")
-    chat = ChatDriver(app.dialogue, "villager")
-    await book_by_words(chat)
-    await chat.tap(FIRST_SLOT)
-    await chat.tap("当面")
+    pushes, judge, chat = await judge_and_booked_villager(app, "当面")
     [appt] = await appointments(app)
     await pushes.to(judge)
 
@@ -174,12 +177,7 @@ async def test_resident_and_judge_from_booking_to_a_no_show(app, clock) -> None:
 
 
 async def test_the_judge_closes_a_day_and_adds_hours(app) -> None:
-    pushes = Pushes(app)
-    judge = await staff_chat(app, "judge_wang")
-    chat = ChatDriver(app.dialogue, "villager")
-    await book_by_words(chat)
-    await chat.tap(FIRST_SLOT)
-    await chat.tap("视频")
+    pushes, judge, chat = await judge_and_booked_villager(app)
 
     await judge.say("/hours")
     await judge.tap("某天不接待")
