@@ -130,6 +130,12 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+def _downgrade(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)
+
+
 def _pending(connection: Connection) -> bool:
     current = MigrationContext.configure(connection).get_current_heads()
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
@@ -144,6 +150,12 @@ async def upgrade_database(db: Database, revision: str = "head") -> bool:
         log.info("applying database migrations up to %s", revision)
         await conn.run_sync(_upgrade, revision)
     return True
+
+
+async def downgrade_database(db: Database, revision: str) -> None:
+    """For operators stepping back a release (`alembic downgrade`), and the migration tests."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_downgrade, revision)
 
 
 async def ping(db: Database) -> None:

@@ -161,6 +161,9 @@ class Mediator(Base):
 
 
 class CaseNumberCounter(Base):
+    """The year's last case number on SQLite; on PostgreSQL the year's sequences hang off
+    `last_value` (backend/case_numbers.py) and these rows are left as they were."""
+
     __tablename__ = "case_number_counters"
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -39,32 +39,49 @@ async def _pg_reachable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
-    """A throwaway database on the PostgreSQL server, migrated once for the session."""
-    import asyncpg
-
+def _require_pg() -> None:
     problem = asyncio.run(_pg_reachable())
     if problem:
         message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem})"
         if REQUIRE_PG:
             pytest.fail(message + " and JIEFEN_REQUIRE_PG=1")
         pytest.skip(message + ": PostgreSQL tests skipped (JIEFEN_REQUIRE_PG=1 makes this fail)")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _new_pg_database() -> tuple[str, str]:
+    """(name, SQLAlchemy URL) of a new empty database on the PostgreSQL server."""
+    _require_pg()
     name = f"jiefen_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    return name, f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server, migrated once for the session."""
+    name, url = _new_pg_database()
     asyncio.run(_migrate(url, Path("/tmp")))
     yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def unmigrated_pg_url() -> Iterator[str]:
+    """An empty database of this test's own, for tests that walk the migrations themselves."""
+    name, url = _new_pg_database()
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +99,7 @@ async def _migrate(url: str, var_dir: Path) -> None:
     await db.dispose()
 
 
-async def _truncate_all(url: str) -> None:
+async def truncate_all(url: str) -> None:
     db = open_database(url, secret_key=TEST_KEY, var_dir=Path("/tmp"))
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with db.engine.begin() as conn:
@@ -97,7 +114,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, target)
         return f"sqlite+aiosqlite:///{target}"
     url = request.getfixturevalue("pg_server_url")
-    asyncio.run(_truncate_all(url))
+    asyncio.run(truncate_all(url))
     return url
 
 

@@ -366,9 +366,9 @@ async def test_two_filings_at_once_go_to_two_people_without_waiting(
 ) -> None:
     """The first filing holds its mediator's row until it commits; the second passes over it
     to the next as suitable instead of queueing behind it (and doubling that person's load)."""
-    from tests.conftest import _truncate_all
+    from tests.conftest import truncate_all
 
-    await _truncate_all(pg_server_url)
+    await truncate_all(pg_server_url)
     database = open_database(pg_server_url, secret_key=TEST_KEY, var_dir=tmp_path)
     try:
         async with database.sessions() as session, session.begin():

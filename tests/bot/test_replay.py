@@ -34,7 +34,7 @@ from bot.spool import SUFFIX, Spool
 from jiefen.app import App, build_app, open_spool
 from jiefen.server import create_web_app
 from jiefen.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_KEY, _truncate_all
+from tests.conftest import TEST_KEY, truncate_all
 from tests.servers import free_port, serving
 from tests.tcp_proxy import TcpProxy
 
@@ -196,7 +196,7 @@ async def test_a_60_second_database_outage_loses_no_message(
     """PostgreSQL only: an outage is a network cut between the app and its database server,
     which a TCP proxy can make for real. SQLite is a file in the same process; making it
     unreadable is a different failure (a broken disk), not an outage that ends."""
-    await _truncate_all(pg_server_url)
+    await truncate_all(pg_server_url)
     real = make_url(pg_server_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
     await proxy.start()
