@@ -6,9 +6,22 @@ import asyncio
 import logging
 import signal
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """On uvloop where it is installed (not on Windows): the server spends a good part of
+    each message in the event loop and the database driver's I/O, and uvloop does that work
+    in C (docs/benchmarks.md, WeChat channel throughput). The standard loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def run_until_stopped(service: Coroutine[Any, Any, None], name: str) -> None:
@@ -25,4 +38,4 @@ def run_until_stopped(service: Coroutine[Any, Any, None], name: str) -> None:
         except asyncio.CancelledError:
             log.info("%s stopped", name)
 
-    asyncio.run(go())
+    run_event_loop(go())

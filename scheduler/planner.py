@@ -65,6 +65,10 @@ class Planner:
         return total
 
     def _add_all(self, rows: list[Planned]) -> None:
+        with self.scheduler.store.batched_writes():
+            self._add_each(rows)
+
+    def _add_each(self, rows: list[Planned]) -> None:
         zone = self.scheduler.timezone  # stored as a UTC timestamp, shown in the county's zone
         for row in rows:
             run_at = row.run_at.astimezone(zone)

@@ -6,6 +6,9 @@ worker thread, never on the event loop."""
 from __future__ import annotations
 
 import pickle
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +16,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
@@ -44,6 +48,55 @@ class JobStore(SQLAlchemyJobStore):
         super().__init__(url=url, engine_options=options)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_wait)
+        self._batch = threading.local()
+
+    @contextmanager
+    def batched_writes(self) -> Iterator[None]:
+        """Jobs added or replaced by this thread inside the block are written together at its
+        end, in one transaction (an upsert), instead of one transaction each: the planner adds
+        a job for nearly every filed case, and each transaction of its own cost the server
+        more CPU than the filing's reply (docs/benchmarks.md). Nothing is written if the block
+        fails."""
+        self._batch.rows = {}
+        try:
+            yield
+            rows = list(self._batch.rows.values())
+        finally:
+            del self._batch.rows
+        if rows:
+            self._upsert(rows)
+
+    def add_job(self, job: Job) -> None:
+        if not self._keep_for_batch(job):
+            super().add_job(job)
+
+    def update_job(self, job: Job) -> None:
+        if not self._keep_for_batch(job):
+            super().update_job(job)
+
+    def _keep_for_batch(self, job: Job) -> bool:
+        rows: dict[str, dict[str, Any]] | None = getattr(self._batch, "rows", None)
+        if rows is None:
+            return False
+        rows[job.id] = {
+            "id": job.id,
+            "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
+            "job_state": self.state_of(job),
+        }
+        return True
+
+    def _upsert(self, rows: list[dict[str, Any]]) -> None:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(self.jobs_t)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[self.jobs_t.c.id],
+            set_={
+                "next_run_time": insert.excluded.next_run_time,
+                "job_state": insert.excluded.job_state,
+            },
+        )
+        with self.engine.begin() as connection:
+            connection.execute(stmt, rows)
 
     def due_jobs(self, now: datetime, limit: int) -> list[Job]:
         """At most `limit` jobs due at `now`, earliest first (a blocking call)."""
