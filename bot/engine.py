@@ -131,11 +131,21 @@ class Dialogue:
         if collect is not None:
             collect.append(apology)
             return
+        await self.send_later(*entry.user, [apology])
+
+    async def send_later(self, channel: str, user_id: str, replies: list[OutgoingMessage]) -> None:
+        """Replies a channel could not deliver even after its own retries (the platform stayed
+        busy or away, and will not send the message again): into the outbox, whose worker
+        keeps trying with backoff, so the resident still gets them."""
         try:
-            async with self.store.dialogue_session(*entry.user) as unit:
-                unit.push_replies([to_record(apology)])
+            async with self.store.dialogue_session(channel, user_id) as unit:
+                unit.push_replies([to_record(r) for r in replies])
         except Exception:
-            log.exception("the apology for a failed spooled message could not be queued")
+            log.exception(
+                "%d replies to a %s user could neither be sent nor queued: they are lost",
+                len(replies),
+                channel,
+            )
 
     async def _keep(self, message: IncomingMessage) -> list[OutgoingMessage]:
         """Spools a message the database could not take, and says it was received."""

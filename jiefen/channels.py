@@ -6,7 +6,7 @@ import hashlib
 
 from backend.crypto import load_or_create_key
 from backend.db import Database
-from bot.channels.base import ChannelPlugin, Handler
+from bot.channels.base import ChannelPlugin, Handler, SendLater, log_lost_replies
 from bot.channels.files import EvidenceStore
 from bot.i18n import Texts
 from bot.messages import IncomingMessage, OutgoingMessage
@@ -33,7 +33,9 @@ def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
     channels: list[ChannelPlugin] = [
         WebChatChannel(handle, secret_key=session_secret(settings), evidence=evidence, texts=texts)
     ]
-    return channels + _platforms(settings, handle, app.db, evidence, texts)
+    return channels + _platforms(
+        settings, handle, app.db, evidence, texts, send_later=app.dialogue.send_later
+    )
 
 
 def sending_channels(settings: Settings, db: Database) -> list[ChannelPlugin]:
@@ -48,7 +50,13 @@ def sending_channels(settings: Settings, db: Database) -> list[ChannelPlugin]:
 
 
 def _platforms(
-    settings: Settings, handle: Handler, db: Database, evidence: EvidenceStore, texts: Texts
+    settings: Settings,
+    handle: Handler,
+    db: Database,
+    evidence: EvidenceStore,
+    texts: Texts,
+    *,
+    send_later: SendLater = log_lost_replies,
 ) -> list[ChannelPlugin]:
     channels: list[ChannelPlugin] = []
     if settings.telegram_token:
@@ -63,6 +71,7 @@ def _platforms(
                 secret=settings.telegram_secret,
                 evidence=evidence,
                 texts=texts,
+                send_later=send_later,
             )
         )
     if settings.wechat_token:
@@ -82,6 +91,7 @@ def _platforms(
                 template_id=settings.wechat_template_id,
                 texts=texts,
                 locale=settings.default_locale,
+                send_later=send_later,
             )
         )
     return channels

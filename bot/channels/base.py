@@ -7,6 +7,7 @@ dialogue logic. The server mounts its routes and runs its background work.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -14,7 +15,17 @@ from starlette.routing import BaseRoute
 
 from bot.messages import IncomingMessage, OutgoingMessage
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[[IncomingMessage], Awaitable[list[OutgoingMessage]]]
+# (channel, recipient, replies): replies the platform would not take even after the adapter's
+# own retries, handed to the outbox, whose worker keeps trying (bot.engine.Dialogue.send_later).
+SendLater = Callable[[str, str, list[OutgoingMessage]], Awaitable[None]]
+
+
+async def log_lost_replies(channel: str, recipient: str, replies: list[OutgoingMessage]) -> None:
+    """For an adapter given no outbox (a process that takes no messages in, or a test)."""
+    log.error("%d replies to a %s user could not be sent and are lost", len(replies), channel)
 
 
 class ChannelPlugin(Protocol):

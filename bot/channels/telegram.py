@@ -33,7 +33,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, TypeHandler
 
 from backend.delivery import RetryLater, Undeliverable
-from bot.channels.base import Handler
+from bot.channels.base import Handler, SendLater, log_lost_replies
 from bot.channels.files import MAX_BYTES, EvidenceStore, UnsupportedFile
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.telegram_render import commands, locale_of, render
@@ -89,10 +89,11 @@ class TelegramChannel:
         texts: Texts | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        send_later: SendLater = log_lost_replies,
     ) -> None:
         if webhook_url and not secret:
             raise ValueError("a Telegram webhook needs a secret (JIEFEN_TELEGRAM_SECRET)")
-        self.handle, self.evidence = handle, evidence
+        self.handle, self.evidence, self.send_later = handle, evidence, send_later
         self.webhook_url, self.secret = webhook_url, secret
         self.texts = texts or Texts(DEFAULT_LOCALES)
         self.limiter, self.sleep = limiter or RateLimiter(), sleep
@@ -229,8 +230,21 @@ class TelegramChannel:
             )
         else:
             return
-        for reply in await self.handle(incoming):
-            await self._send(chat.id, reply)
+        await self._reply(chat.id, await self.handle(incoming))
+
+    async def _reply(self, chat_id: int, replies: list[OutgoingMessage]) -> None:
+        """The replies in order. Once the update is handled Telegram will not send it again,
+        so what it still refuses after the retries goes to the outbox instead of being lost
+        (a part already shown may then be shown twice)."""
+        for index, reply in enumerate(replies):
+            try:
+                await self._send(chat_id, reply)
+            except Exception as exc:
+                if not _transient(exc):
+                    raise
+                log.warning("telegram: replies to %s handed to the outbox (%s)", chat_id, exc)
+                await self.send_later(self.name, str(chat_id), replies[index:])
+                return
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stops the button's spinner; a repeat of an old query may be refused, which is fine."""

@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +29,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from backend.delivery import RetryLater, Undeliverable
-from bot.channels.base import Handler
+from bot.channels.base import Handler, SendLater, log_lost_replies
 from bot.channels.files import MAX_BYTES, EvidenceStore, UnsupportedFile
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.wechat_render import (
@@ -100,8 +100,11 @@ class WeChatChannel:
         reply_deadline: float = 4.0,
         now: Callable[[], float] = time.time,
         limiter: RateLimiter | None = None,
+        send_later: SendLater = log_lost_replies,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.handle, self.token, self.app_id, self.app_secret = handle, token, app_id, app_secret
+        self.send_later, self.sleep = send_later, sleep
         self.api_base, self.token_store, self.evidence = api_base.rstrip("/"), token_store, evidence
         self.template_id, self.reply_deadline, self.now = template_id, reply_deadline, now
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
@@ -214,20 +217,29 @@ class WeChatChannel:
             log.exception("a WeChat message failed after its reply window")
             return
         header = self.t("wechat.choose_by_number")
-        for text in render_all(replies, header):
-            for attempt in range(1, 4):
-                try:
-                    await self._custom_send(pending.to_user, text)
-                    break
-                except RetryLater as exc:
-                    log.warning("late WeChat reply deferred (try %s): %s", attempt, exc)
-                    await asyncio.sleep(min(exc.seconds, 5.0) * attempt)
-                except Exception:
-                    log.exception("late reply to a WeChat user could not be sent")
-                    return
-            else:
-                log.error("late reply to a WeChat user given up: WeChat stayed busy")
+        for index, text in enumerate(render_all(replies, header)):
+            if not await self._try_late(pending.to_user, text):
+                await self.send_later(CHANNEL, pending.to_user, replies[index:])
                 return
+
+    async def _try_late(self, openid: str, text: str) -> bool:
+        """True when done with: sent, or refused for good (the follower left, say). False when
+        WeChat stayed busy or away: the outbox takes over from there."""
+        for attempt in range(1, 4):
+            try:
+                await self._custom_send(openid, text)
+                return True
+            except Undeliverable as exc:
+                log.error("late reply to a WeChat user refused: %s", exc)
+                return True
+            except RetryLater as exc:
+                log.warning("late WeChat reply deferred (try %s): %s", attempt, exc)
+                await self.sleep(min(exc.seconds, 5.0) * attempt)
+            except Exception:
+                log.exception("late reply to a WeChat user could not be sent now")
+                return False
+        log.warning("late reply to a WeChat user handed to the outbox: WeChat stayed busy")
+        return False
 
     async def _process(self, fields: dict[str, str], key: str | None) -> list[OutgoingMessage]:
         """Turns one WeChat message into what the dialogue understands, and asks it."""

@@ -16,11 +16,11 @@ from sqlalchemy import event, select
 
 from backend.models import Case, ConversationState
 from backend.models_scheduling import Survey
-from bot.delivery import OutboxWorker
 from bot.turn import OPTIONS_KEY
 from tests.aftercare_steps import DueJobs, end_case, file_case
 from tests.bot.channels.test_wechat import APP_ID, APP_SECRET, Resident, Setup
 from tests.bot.staff_steps import Pushes, invite, staff_chat
+from tests.delivering import deliver, worker
 from tests.fakes.wechat_api import FakeWeChatApi
 from tests.servers import serving
 
@@ -30,22 +30,6 @@ async def wechat(app, tmp_path: Path) -> AsyncIterator[Setup]:
     api = FakeWeChatApi(app_id=APP_ID, app_secret=APP_SECRET)
     async with serving(api.asgi()) as api_base, httpx.AsyncClient(timeout=30) as http:
         yield Setup(app, api, api_base, tmp_path / "evidence", http)
-
-
-def worker(app, channel) -> OutboxWorker:
-    """The server's worker, delivering only this channel's pushes."""
-    return OutboxWorker(
-        app.db,
-        {channel.name: channel},
-        app.dialogue.services.texts,
-        app.store.clock,
-        claims=[channel.name],
-    )
-
-
-async def deliver(outbox: OutboxWorker) -> None:
-    while await outbox.run_once():
-        pass
 
 
 async def _case(app, number: str) -> Case:

@@ -19,15 +19,17 @@ from sqlalchemy import func, select
 
 from backend.case_views import show_case
 from backend.delivery import RetryLater, Undeliverable
-from backend.models import ConversationState, InboundMessage
+from backend.models import ConversationState, InboundMessage, OutboxMessage
 from bot.channels.files import EvidenceStore
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, file_base_url
 from bot.channels.telegram_render import keyboard, render
 from bot.messages import Option, OutgoingMessage
 from jiefen.server import create_web_app
+from tests.delivering import deliver, worker
 from tests.fakes.telegram_api import FakeTelegram
 from tests.servers import serving
+from tests.waiting import until_async
 
 CHAT = 424242
 SECRET = "s3cret-token_for-tests"
@@ -358,6 +360,34 @@ async def test_a_reply_outlasts_a_network_error_and_a_429(app, fake_api, evidenc
         await resident.tap("我要反映纠纷", until="您同意吗")
         assert len(resident.last) == 1 and pauses == [1.0, 2.0]  # PTB waited, not us
     assert sum(1 for m in fake.sent if "解纷" in m["text"]) == 1
+
+
+async def test_a_reply_telegram_keeps_refusing_is_delivered_by_the_outbox(
+    app, fake_api, evidence
+) -> None:
+    """Long polling has confirmed the update, so Telegram will not send it again: a reply that
+    fails all its tries goes into the outbox, and the worker delivers it, once."""
+    fake, _ = fake_api
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    options = {"sleep": pause, "send_later": app.dialogue.send_later}
+    async with long_polling(app, fake_api, evidence, **options) as channel:
+        for _ in range(3):
+            fake.fail_next_send(502, "Bad Gateway")
+        fake.queue(fake.text_update(CHAT, "你好"))
+
+        async def queued() -> bool:
+            return await _count(app, OutboxMessage) == 1
+
+        await until_async(queued, "the refused reply in the outbox")
+        assert pauses == [1.0, 2.0] and not fake.sent
+        await deliver(worker(app, channel))
+    [reply] = fake.sent
+    assert int(reply["chat_id"]) == CHAT and "解纷" in reply["text"]
+    assert fake.buttons(reply)  # the welcome's buttons came along
 
 
 async def test_a_flood_from_one_chat_is_slowed_with_a_friendly_message(

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from wechatpy.crypto import WeChatCrypto
 
 from backend.delivery import RetryLater, Undeliverable
-from backend.models import Case, ConversationState, Evidence, InboundMessage
+from backend.models import Case, ConversationState, Evidence, InboundMessage, OutboxMessage
 from backend.platform_tokens import DatabaseTokenStore
 from bot.channels.files import EvidenceStore
 from bot.channels.ratelimit import RateLimiter
@@ -32,8 +32,10 @@ from bot.channels.wechat import WeChatChannel
 from bot.channels.wechat_render import parse_xml
 from bot.messages import IncomingMessage, Option, OutgoingMessage
 from jiefen.server import create_web_app
+from tests.delivering import deliver, worker
 from tests.fakes.wechat_api import FakeWeChatApi, sample_jpeg
 from tests.servers import serving
+from tests.waiting import until_async
 
 TOKEN = "jiefen-test-token"
 APP_ID, APP_SECRET = "wx-test-app", "test-secret"
@@ -293,6 +295,42 @@ async def test_a_slow_answer_goes_by_customer_service_once(wechat: Setup) -> Non
     assert "隐私说明" in sent["text"]["content"] and "回复数字选择" in sent["text"]["content"]
     assert wechat.api.tokens_issued == 1
     assert (await _snapshot(wechat.app))[1] == 1
+
+
+async def test_a_late_answer_wechat_keeps_refusing_is_delivered_by_the_outbox(
+    wechat: Setup,
+) -> None:
+    """WeChat was told "success", so it will not ask again: when the customer-service API
+    stays in trouble through the channel's tries, the answer goes into the outbox and the
+    worker sends it once the API is back."""
+    gate, pauses = asyncio.Event(), []
+
+    async def slow(message: IncomingMessage) -> list[OutgoingMessage]:
+        await gate.wait()
+        return await wechat.app.dialogue.handle(message)
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    channel = wechat.channel(
+        slow, reply_deadline=0.2, sleep=pause, send_later=wechat.app.dialogue.send_later
+    )
+    wechat.api.custom_http_errors = [502, 502, 502]
+    async with wechat.serve(channel) as base:
+        villager = Resident(wechat.http, base, "o-villager-0010")
+        fields = villager.fields("text", Content="老板拖欠我们三个月工资")
+        assert villager.read(await villager.post(fields)) == "success"
+        gate.set()
+
+        async def queued() -> bool:
+            async with wechat.app.db.sessions() as session:
+                return bool(await session.scalar(select(func.count(OutboxMessage.id))))
+
+        await until_async(queued, "the late answer in the outbox")
+        assert pauses == [5.0, 10.0, 15.0] and not wechat.api.custom
+        await deliver(worker(wechat.app, channel))
+    [text] = wechat.api.texts_to(villager.openid)
+    assert "隐私说明" in text and "1." in text
 
 
 async def test_pushes_fall_back_to_a_template_outside_the_48_hour_window(
