@@ -4,6 +4,8 @@ The claim is an INSERT ... ON CONFLICT DO NOTHING on (channel, dedup_key) inside
 transaction that handles the message: if handling fails, the claim rolls back with it and the
 platform's retry is handled afresh; if it succeeds, a retry finds the claim and gets the
 stored replies again. No check-then-insert, so two copies arriving together cannot both win.
+
+Core statements built once, as in backend.conversations: this runs for every message.
 """
 
 from __future__ import annotations
@@ -11,30 +13,56 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import upsert_insert
 from backend.models import InboundMessage
+
+_TABLE = InboundMessage.__table__
+_CLAIM = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_TABLE)
+    .values(
+        channel=bindparam("channel"),
+        dedup_key=bindparam("dedup_key"),
+        user_id=bindparam("user_id"),
+        replies=bindparam("replies", type_=_TABLE.c.replies.type),
+        received_at=bindparam("at"),
+    )
+    .on_conflict_do_nothing()
+    .returning(_TABLE.c.id)
+    for dialect in (postgresql, sqlite)
+}
+_REPLIES = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("claim_id"))
+    .values(replies=bindparam("replies", type_=_TABLE.c.replies.type))
+)
+_EARLIER = select(_TABLE.c.replies).where(
+    _TABLE.c.channel == bindparam("channel"), _TABLE.c.dedup_key == bindparam("dedup_key")
+)
 
 
 async def claim(
     session: AsyncSession, channel: str, dedup_key: str, user_id: str, *, at: datetime
-) -> InboundMessage | None:
-    """The new claim row, or None when this message was claimed before. One statement: the
-    ORM takes the returned row as the persistent object, so no SELECT follows."""
-    insert = upsert_insert(session)
-    claimed: InboundMessage | None = await session.scalar(
-        insert(InboundMessage)
-        .values(channel=channel, dedup_key=dedup_key, user_id=user_id, replies={}, received_at=at)
-        .on_conflict_do_nothing()
-        .returning(InboundMessage)
-    )
-    return claimed
+) -> int | None:
+    """The new claim's id, or None when this message was claimed before."""
+    statement = _CLAIM[session.get_bind().dialect.name]
+    params = {
+        "channel": channel,
+        "dedup_key": dedup_key,
+        "user_id": user_id,
+        "replies": {},
+        "at": at,
+    }
+    claim_id: int | None = (await session.execute(statement, params)).scalar()
+    return claim_id
+
+
+async def record_replies(session: AsyncSession, claim_id: int, replies: list[Any]) -> None:
+    await session.execute(_REPLIES, {"claim_id": claim_id, "replies": {"messages": replies}})
 
 
 async def earlier_replies(session: AsyncSession, channel: str, dedup_key: str) -> list[Any]:
-    row = await session.scalar(
-        select(InboundMessage).filter_by(channel=channel, dedup_key=dedup_key)
-    )
-    return list((row.replies or {}).get("messages", [])) if row else []
+    found = await session.scalar(_EARLIER, {"channel": channel, "dedup_key": dedup_key})
+    return list((found or {}).get("messages", []))

@@ -20,7 +20,7 @@ from backend.booking_common import BookingConfig
 from backend.booking_staff import StaffBookingDesk
 from backend.clock import Clock
 from backend.db import Database
-from backend.models import CallbackRequest, ConversationState, InboundMessage, Resident
+from backend.models import CallbackRequest, Resident
 from backend.records import (
     CallbackReceipt,
     CaseDraft,
@@ -45,24 +45,24 @@ class DialogueSession:
     channel: str
     user_id: str
     _resident: Resident
-    _state_row: ConversationState
+    _state: conversations.LockedState
     conversation: Conversation
 
-    _claim: InboundMessage | None = None
+    _claim_id: int | None = None
     booking_config: BookingConfig = field(default_factory=BookingConfig)
 
     async def claim_message(self, dedup_key: str) -> list[Any] | None:
         """None when the message is new (and now claimed); otherwise the replies it got."""
-        self._claim = await inbound.claim(
+        self._claim_id = await inbound.claim(
             self.session, self.channel, dedup_key, self.user_id, at=self.clock.now()
         )
-        if self._claim is not None:
+        if self._claim_id is not None:
             return None
         return await inbound.earlier_replies(self.session, self.channel, dedup_key)
 
-    def record_replies(self, replies: list[Any]) -> None:
-        if self._claim is not None:
-            self._claim.replies = {"messages": replies}
+    async def record_replies(self, replies: list[Any]) -> None:
+        if self._claim_id is not None:
+            await inbound.record_replies(self.session, self._claim_id, replies)
 
     def push_replies(self, replies: list[Any]) -> None:
         """Sends the replies through the outbox, committed with this unit (a message handled
@@ -189,7 +189,7 @@ class CaseStore:
                 session.info[RULES_KEY] = self.rules
             now = self.clock.now()
             # Lock the conversation first: it serialises this user's messages across processes.
-            row, conversation = await conversations.lock_conversation(
+            locked, conversation = await conversations.lock_conversation(
                 session, channel, user_id, at=now, locale=self.default_locale
             )
             resident = await residents.resident_for(
@@ -197,8 +197,10 @@ class CaseStore:
             )
             conversation.locale = resident.locale
             unit = DialogueSession(
-                session, self.clock, channel, user_id, resident, row, conversation
+                session, self.clock, channel, user_id, resident, locked, conversation
             )
             unit.booking_config = self.booking
             yield unit
-            conversations.store_conversation(row, unit.conversation, self.clock.now())
+            await conversations.store_conversation(
+                session, locked, unit.conversation, self.clock.now()
+            )

@@ -88,7 +88,7 @@ class Dialogue:
                 turn.finish()
                 records = [to_record(r) for r in turn.replies]
                 if message.message_id:
-                    unit.record_replies(records)
+                    await unit.record_replies(records)
                 if push:
                     unit.push_replies(records)
                 return turn.replies

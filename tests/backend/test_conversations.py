@@ -41,7 +41,7 @@ async def _mid_report(db: Database, clock: ManualClock, user_id: str) -> None:
         )
         conversation.flow, conversation.step = "intake", "other_party"
         conversation.data = {"draft": {"category": "neighbour"}, KEY: [["Menu", "cmd:menu"]]}
-        store_conversation(row, conversation, clock.now())
+        await store_conversation(session, row, conversation, clock.now())
 
 
 async def test_the_options_replace_the_last_shown_and_nothing_else(
@@ -101,7 +101,7 @@ async def test_it_waits_for_the_users_message_and_loses_none_of_it(
         conversation.step = "phone"
         conversation.data["draft"]["other_party"] = "隔壁邻居王某"
         conversation.data[KEY] = [["Skip", "skip"]]  # the reply's options, committed first
-        store_conversation(row, conversation, clock.now())
+        await store_conversation(session, row, conversation, clock.now())
     await push
     state = await _state(db, "o-busy")
     assert state.step == "phone" and state.data["draft"]["other_party"] == "隔壁邻居王某"
