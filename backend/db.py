@@ -67,9 +67,12 @@ def lock_skipping_locked(stmt: _S, session: AsyncSession) -> _S:
     return stmt
 
 
+UPSERT_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def upsert_insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which offers ON CONFLICT DO NOTHING on both databases we run on."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return UPSERT_INSERTS[session.get_bind().dialect.name]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

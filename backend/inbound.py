@@ -14,14 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import UPSERT_INSERTS
 from backend.models import InboundMessage
 
 _TABLE = InboundMessage.__table__
 _CLAIM = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_TABLE)
+    dialect: insert(_TABLE)
     .values(
         channel=bindparam("channel"),
         dedup_key=bindparam("dedup_key"),
@@ -31,7 +31,7 @@ _CLAIM = {
     )
     .on_conflict_do_nothing()
     .returning(_TABLE.c.id)
-    for dialect in (postgresql, sqlite)
+    for dialect, insert in UPSERT_INSERTS.items()
 }
 _REPLIES = (
     update(_TABLE)

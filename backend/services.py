@@ -45,7 +45,6 @@ class DialogueSession:
     channel: str
     user_id: str
     _resident: Resident
-    _state: conversations.LockedState
     conversation: Conversation
 
     _claim_id: int | None = None
@@ -196,9 +195,7 @@ class CaseStore:
                 session, channel, user_id, at=now, locale=self.default_locale
             )
             conversation.locale = resident.locale
-            unit = DialogueSession(
-                session, self.clock, channel, user_id, resident, locked, conversation
-            )
+            unit = DialogueSession(session, self.clock, channel, user_id, resident, conversation)
             unit.booking_config = self.booking
             yield unit
             await conversations.store_conversation(
