@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Select, and_, bindparam, or_, select, update
 
 from backend.clock import Clock
 from backend.db import Database
@@ -69,6 +69,7 @@ class DeliveryPolicy:
 
 
 Send = Callable[[Push], Awaitable[None]]
+_OLDEST_FIRST = select(OutboxMessage.id).order_by(OutboxMessage.id)
 
 
 async def claim_due(
@@ -78,22 +79,49 @@ async def claim_due(
     limit: int,
     policy: DeliveryPolicy,
     channels: Collection[str] | None = None,
+    skip_channels: Collection[str] = (),
 ) -> list[Push]:
-    """Due pushes, leased to the caller; only those for `channels` when given."""
+    """Due pushes, leased to the caller; only those for `channels` when given, never those
+    for `skip_channels` (the web chat's, which its page fetches: take_pushes)."""
     now = clock.now()
-    due = (
-        select(OutboxMessage.id)
-        .where(
-            or_(
-                and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-                and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-            )
+    due = _OLDEST_FIRST.where(
+        or_(
+            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
         )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
     )
     if channels is not None:
         due = due.where(OutboxMessage.channel.in_(list(channels)))
+    if skip_channels:
+        due = due.where(OutboxMessage.channel.not_in(list(skip_channels)))
+    leased = {
+        "status": "sending",
+        "lease_until": now + timedelta(seconds=policy.lease_seconds),
+        "attempts": OutboxMessage.attempts + 1,
+    }
+    return await _take(db, due.limit(limit), leased)
+
+
+async def take_pushes(
+    db: Database, clock: Clock, *, channel: str, recipient: str, limit: int = 20
+) -> list[Push]:
+    """The recipient's due pushes, marked sent as they are handed over: for a channel whose
+    client fetches them (the web chat's page polls), so any server process can answer it and
+    a push waits in the database, not in one process's memory, until the page asks."""
+    now = clock.now()
+    due = _OLDEST_FIRST.where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.recipient == recipient,
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= now,
+    )
+    sent = {"status": "sent", "sent_at": now, "attempts": OutboxMessage.attempts + 1}
+    return await _take(db, due.limit(limit), sent)
+
+
+async def _take(db: Database, due: Select[tuple[int]], values: dict[str, Any]) -> list[Push]:
+    """Moves the `due` rows on to `values` in one UPDATE ... RETURNING (SKIP LOCKED on
+    PostgreSQL: two processes never take the same row) and reads them as pushes."""
     if not db.is_sqlite:
         due = due.with_for_update(skip_locked=True)
     async with db.sessions() as session, session.begin():
@@ -101,11 +129,7 @@ async def claim_due(
             await session.scalars(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                .values(
-                    status="sending",
-                    lease_until=now + timedelta(seconds=policy.lease_seconds),
-                    attempts=OutboxMessage.attempts + 1,
-                )
+                .values(**values)
                 .returning(OutboxMessage.id)
             )
         ).all()
@@ -148,12 +172,15 @@ async def deliver_due(
     limit: int = 100,
     policy: DeliveryPolicy | None = None,
     channels: Collection[str] | None = None,
+    skip_channels: Collection[str] = (),
 ) -> Counter[str]:
-    """Sends what is due now (for `channels` only, when given); returns how many were sent,
-    deferred and given up."""
+    """Sends what is due now (for `channels` only, when given, and never for
+    `skip_channels`); returns how many were sent, deferred and given up."""
     policy = policy or DeliveryPolicy()
     outcome: Counter[str] = Counter()
-    pushes = await claim_due(db, clock, limit=limit, policy=policy, channels=channels)
+    pushes = await claim_due(
+        db, clock, limit=limit, policy=policy, channels=channels, skip_channels=skip_channels
+    )
     by_recipient: dict[tuple[str, str], list[Push]] = {}
     for push in pushes:
         by_recipient.setdefault((push.channel, push.recipient), []).append(push)

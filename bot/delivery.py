@@ -11,7 +11,7 @@ from datetime import datetime
 from backend.clock import Clock, Sleep
 from backend.conversations import remember_shown_options
 from backend.db import Database, database_unreachable
-from backend.delivery import DeliveryPolicy, Push, Undeliverable, deliver_due
+from backend.delivery import DeliveryPolicy, Push, Undeliverable, deliver_due, take_pushes
 from bot.channels.base import ChannelPlugin
 from bot.i18n import Texts
 from bot.messages import Option, OutgoingMessage, from_record
@@ -37,10 +37,25 @@ def render_push(push: Push, texts: Texts) -> OutgoingMessage:
     return OutgoingMessage(t(push.payload["key"], **params), options)
 
 
+class PushFetcher:
+    """The pushes of a channel whose client fetches them (the web chat's page polls), in the
+    recipient's language: taken from the outbox when asked, so whichever server process the
+    page reaches answers, and a push waits in the database until then."""
+
+    def __init__(self, db: Database, texts: Texts, clock: Clock, channel: str) -> None:
+        self.db, self.texts, self.clock, self.channel = db, texts, clock, channel
+
+    async def __call__(self, recipient: str) -> list[OutgoingMessage]:
+        pushes = await take_pushes(
+            self.db, self.clock, channel=self.channel, recipient=recipient
+        )
+        return [render_push(p, self.texts) for p in pushes]
+
+
 class OutboxWorker:
-    """Delivers due pushes in rounds. `claims` limits it to some channels (a `jiefen worker`
-    process leaves web-chat pushes to the server whose memory the page reads); by default
-    it claims every push, and one for a channel it lacks fails as undeliverable."""
+    """Delivers due pushes in rounds. `claims` limits it to some channels; by default it
+    claims every push but those its channels' clients fetch themselves (`pull_pushes`),
+    and one for a channel it lacks fails as undeliverable."""
 
     def __init__(
         self,
@@ -58,6 +73,7 @@ class OutboxWorker:
         self.db, self.channels, self.texts, self.clock = db, channels, texts, clock
         self.poll_seconds, self.policy = poll_seconds, policy or DeliveryPolicy()
         self.claims, self.sleep, self.max_pause_seconds = claims, sleep, max_pause_seconds
+        self.skips = sorted(name for name, c in channels.items() if c.pull_pushes)
         self.database_away = False
 
     async def send(self, push: Push) -> None:
@@ -93,7 +109,12 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         outcome = await deliver_due(
-            self.db, self.send, self.clock, policy=self.policy, channels=self.claims
+            self.db,
+            self.send,
+            self.clock,
+            policy=self.policy,
+            channels=self.claims,
+            skip_channels=self.skips,
         )
         return sum(outcome.values())
 

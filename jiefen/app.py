@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from backend.booking_common import BookingConfig
@@ -59,9 +60,25 @@ def _nlu_for(settings: Settings, places: PlaceDirectory, clock: Clock) -> NluBac
     return create_nlu(settings, places.gazetteer, today)
 
 
-def open_spool(settings: Settings) -> Spool:
+def open_spool(settings: Settings, folder: Path | None = None) -> Spool:
+    """`folder`: settings.spool_dir unless this is one of several server processes, each of
+    which keeps its own (jiefen.workers)."""
     key = load_or_create_key(settings.secret_key, settings.var_dir)
-    return Spool(settings.spool_dir, PersonalDataCipher(key))
+    return Spool(folder or settings.spool_dir, PersonalDataCipher(key))
+
+
+async def prepare_database(settings: Settings) -> None:
+    """What a server's start does to the database, done once on its own: the workers of
+    `jiefen serve --workers` would otherwise all migrate, and load the network into an empty
+    database, at the same moment. The routing rules are checked first (as build_app does)."""
+    load_rules(settings.routing_path)
+    db = await open_store(settings)
+    try:
+        async with db.sessions() as session, session.begin():
+            if await load_organizations_if_empty(session, settings.organizations_path):
+                log.info("loaded the organisation network from %s", settings.organizations_path)
+    finally:
+        await db.dispose()
 
 
 async def build_app(
@@ -71,9 +88,10 @@ async def build_app(
     nlu: NluBackend | None = None,
     sleep: Sleep | None = None,
     spooling: bool = False,
+    spool_dir: Path | None = None,
 ) -> App:
     """`spooling`: keep messages on disk while the database is away; only for a process that
-    also replays them (the server, see jiefen.server)."""
+    also replays them (the server, see jiefen.server), in `spool_dir` (see open_spool)."""
     clock = clock or SystemClock()
     rules = load_rules(settings.routing_path)  # a broken file stops the start, every error named
     db = await open_store(settings)
@@ -93,6 +111,6 @@ async def build_app(
     )
     booking = BookingConfig(settings.video_room_url, settings.timezone)
     store = CaseStore(db, clock, settings.default_locale, rules=rules, booking=booking)
-    spool = open_spool(settings) if spooling else None
+    spool = open_spool(settings, spool_dir) if spooling else None
     dialogue = Dialogue(store, services, spool)
     return App(settings, db, store, dialogue, places, nlu, spool, sleep or asyncio.sleep)

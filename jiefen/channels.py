@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING, Any
 
 from backend.crypto import load_or_create_key
 from backend.db import Database
 from bot.channels.base import ChannelPlugin, Handler, SendLater, log_lost_replies
 from bot.channels.files import EvidenceStore
+from bot.delivery import PushFetcher
 from bot.i18n import Texts
 from bot.messages import IncomingMessage, OutgoingMessage
 from jiefen.app import App
 from jiefen.settings import Settings
 
-WEB_CHAT = "webchat"  # its pushes wait in the memory of the server the page talks to
+if TYPE_CHECKING:
+    from bot.channels.webchat import WebChatChannel
+
+WEB_CHAT = "webchat"  # its page fetches its pushes from the outbox (bot.delivery.PushFetcher)
 
 
 def session_secret(settings: Settings) -> str:
@@ -24,23 +29,38 @@ def session_secret(settings: Settings) -> str:
     return hashlib.sha256(b"jiefen-web-session:" + key.encode()).hexdigest()
 
 
-def build_channels(settings: Settings, app: App) -> list[ChannelPlugin]:
-    from bot.channels.webchat import WebChatChannel
-
+def build_channels(settings: Settings, app: App, *, lead: bool = True) -> list[ChannelPlugin]:
+    """`lead`: this process takes Telegram's updates in (see _platforms); with several server
+    processes (jiefen.workers) only worker 0 does."""
     evidence = EvidenceStore(settings.evidence_dir)
     handle = app.dialogue.handle
     texts = app.dialogue.services.texts
-    channels: list[ChannelPlugin] = [
-        WebChatChannel(handle, secret_key=session_secret(settings), evidence=evidence, texts=texts)
-    ]
+    channels: list[ChannelPlugin] = [web_chat(app, session_secret(settings), evidence)]
     return channels + _platforms(
-        settings, handle, app.db, evidence, texts, send_later=app.dialogue.send_later
+        settings, handle, app.db, evidence, texts, send_later=app.dialogue.send_later, lead=lead
+    )
+
+
+def web_chat(
+    app: App, secret_key: str, evidence: EvidenceStore, **options: Any
+) -> WebChatChannel:
+    """The web chat on the app's dialogue, its pushes fetched from the app's outbox."""
+    from bot.channels.webchat import WebChatChannel
+
+    texts = app.dialogue.services.texts
+    return WebChatChannel(
+        app.dialogue.handle,
+        fetch_pushes=PushFetcher(app.db, texts, app.store.clock, WEB_CHAT),
+        secret_key=secret_key,
+        evidence=evidence,
+        texts=texts,
+        **options,
     )
 
 
 def sending_channels(settings: Settings, db: Database) -> list[ChannelPlugin]:
-    """The platforms a `jiefen worker` delivers pushes to (not the web chat: its pushes wait
-    in the memory of the server the page talks to). They take no messages in."""
+    """The platforms a `jiefen worker` delivers pushes to (not the web chat: its page fetches
+    its pushes itself). They take no messages in."""
 
     async def no_dialogue(message: IncomingMessage) -> list[OutgoingMessage]:
         raise RuntimeError(f"this process only delivers pushes; got a {message.channel} message")
@@ -57,7 +77,10 @@ def _platforms(
     texts: Texts,
     *,
     send_later: SendLater = log_lost_replies,
+    lead: bool = True,
 ) -> list[ChannelPlugin]:
+    """`lead` False: Telegram is only sent to (and its webhook endpoint served), never polled
+    nor its webhook set: one process of a server does that, as two getUpdates conflict."""
     channels: list[ChannelPlugin] = []
     if settings.telegram_token:
         from bot.channels.telegram import TelegramChannel
@@ -72,6 +95,7 @@ def _platforms(
                 evidence=evidence,
                 texts=texts,
                 send_later=send_later,
+                lead=lead,
             )
         )
     if settings.wechat_token:

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import getpass
 import json
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -148,24 +149,38 @@ def chat(user_id: str | None) -> None:
 @click.option(
     "--no-worker",
     is_flag=True,
-    help="leave Telegram and WeChat pushes to `jiefen worker` (web-chat pushes, held in this "
-    "process's memory for the page, are still delivered here)",
+    help="leave Telegram and WeChat pushes to `jiefen worker` (the web chat's page fetches "
+    "its own pushes from any server)",
 )
-def serve(no_worker: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="server processes sharing the port, one per core (default: JIEFEN_HTTP_WORKERS, "
+    "else 1); more than one needs PostgreSQL",
+)
+def serve(no_worker: bool, workers: int | None) -> None:
     """Run the server: web chat, Telegram and WeChat endpoints, health checks, outbox worker."""
     import uvicorn
 
     from jiefen.app import build_app
-    from jiefen.channels import WEB_CHAT, build_channels
+    from jiefen.channels import build_channels
     from jiefen.server import create_web_app
+    from jiefen.workers import WorkerInfo, serve_workers
 
     settings = load_settings()
+    count = workers or settings.http_workers
+    if count > 1 and settings.is_sqlite:
+        raise click.ClickException(
+            f"{count} server processes (--workers, JIEFEN_HTTP_WORKERS) need PostgreSQL "
+            "(JIEFEN_DATABASE_URL): SQLite takes one writing process at a time"
+        )
     configure_logging("INFO")
 
-    async def go() -> None:
-        app = await build_app(settings, spooling=True)
-        claims = [WEB_CHAT] if no_worker else None
-        web = create_web_app(app, build_channels(settings, app), worker_claims=claims)
+    async def go(worker: WorkerInfo, sockets: list[socket.socket] | None) -> None:
+        app = await build_app(settings, spooling=True, spool_dir=worker.spool_dir(settings))
+        channels = build_channels(settings, app, lead=worker.lead)
+        web = create_web_app(app, channels, run_worker=not no_worker)
         # What is loaded by now (NLU model, jieba's dictionary, code) lives as long as the
         # process: kept out of the garbage collector's full passes, which otherwise walk it
         # every time and stop the server for a tenth of a second. Each message allocates
@@ -178,10 +193,26 @@ def serve(no_worker: bool) -> None:
         server = uvicorn.Server(
             uvicorn.Config(web, host=settings.http_host, port=settings.http_port, log_level="info")
         )
-        await server.serve()
+        await server.serve(sockets)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        run_event_loop(go())
+    def run(worker: WorkerInfo, sockets: list[socket.socket] | None) -> None:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_event_loop(go(worker, sockets))
+
+    def prepare() -> None:
+        from backend.yaml_check import ConfigFileError
+        from jiefen.app import prepare_database
+
+        try:
+            run_event_loop(prepare_database(settings))
+        except ConfigFileError as exc:
+            click.ClickException(str(exc)).show()
+            sys.exit(1)
+
+    if count == 1:
+        run(WorkerInfo(), None)  # this process serves: no supervisor, no fork
+    else:
+        sys.exit(serve_workers(settings, count, run, prepare=prepare))
 
 
 @main.command()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,6 +19,7 @@ from bot.channels.base import ChannelPlugin
 from bot.delivery import OutboxWorker
 from bot.replay import SpoolReplayer
 from jiefen.app import App
+from jiefen.workers import current_worker
 from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,9 @@ def create_web_app(
     channels: Sequence[ChannelPlugin],
     *,
     run_worker: bool = True,
-    worker_claims: Collection[str] | None = None,
     run_scheduler: bool = True,
 ) -> Starlette:
-    """`worker_claims`: the channels whose pushes this process delivers (default: all)."""
+    """`run_worker`: this process delivers the outbox (off beside a `jiefen worker`)."""
     by_name = {c.name: c for c in channels}
     failed: dict[str, str] = {}
     worker = OutboxWorker(
@@ -42,7 +42,6 @@ def create_web_app(
         app.dialogue.services.texts,
         app.store.clock,
         poll_seconds=app.settings.outbox_poll_seconds,
-        claims=worker_claims,
         sleep=app.sleep,
     )
     replayer = (
@@ -75,6 +74,7 @@ def create_web_app(
                 "failed_channels": failed,
                 "scheduler": scheduler.role if run_scheduler else "off",
                 **spool_counts(),
+                "worker": current_worker().describe(),  # which process of the server answered
             }
         )
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     web_session_secret: str = Field(default="", repr=False)
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # `jiefen serve` processes sharing the port (jiefen.workers); more than one needs PostgreSQL.
+    http_workers: int = Field(default=1, ge=1)
 
     telegram_token: str = Field(default="", repr=False)
     telegram_api_base: str = "https://api.telegram.org/bot"

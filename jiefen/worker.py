@@ -2,8 +2,8 @@
 
 Delivers Telegram and WeChat pushes (those are the platforms any process can reach), so
 several `jiefen serve --no-worker` processes can share one worker, or a worker can be
-restarted on its own. Web-chat pushes stay with the servers: they wait in the memory of the
-server the resident's page talks to. Claims are leases in the database, so two workers never
+restarted on its own. Web-chat pushes are no worker's: the resident's page fetches them from
+the outbox through any server. Claims are leases in the database, so two workers never
 send the same push; a worker killed mid-send leaves its lease to expire, and the push goes
 again (once) from whichever worker comes next. See docs/resilience.md.
 """

@@ -33,6 +33,9 @@ class ChannelPlugin(Protocol):
     # Options shown as numbered lines (no buttons): the user answers a push by typing its
     # number, so the outbox worker remembers a delivered push's options (bot/delivery.py).
     numbered_options: bool
+    # The user's client fetches its pushes from the outbox (the web chat's page polls), so
+    # the outbox worker leaves them alone and any server process can hand them over.
+    pull_pushes: bool
 
     def routes(self) -> list[BaseRoute]:
         """HTTP endpoints the platform calls (webhooks) or the resident opens (web chat)."""

@@ -75,6 +75,7 @@ def _seconds(exc: RetryAfter) -> float:
 class TelegramChannel:
     name = "telegram"
     numbered_options = False
+    pull_pushes = False
     poll_timeout = timedelta(seconds=10)  # how long one getUpdates long poll may wait
 
     def __init__(
@@ -90,11 +91,16 @@ class TelegramChannel:
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         send_later: SendLater = log_lost_replies,
+        lead: bool = True,
     ) -> None:
+        """`lead` False: start() neither long-polls nor sets the webhook or the command menu,
+        it only gets ready to send; the webhook endpoint still takes updates. For the server
+        processes besides the first (jiefen.workers): Telegram answers a second getUpdates
+        with 409, and the webhook and the menu are set once."""
         if webhook_url and not secret:
             raise ValueError("a Telegram webhook needs a secret (JIEFEN_TELEGRAM_SECRET)")
         self.handle, self.evidence, self.send_later = handle, evidence, send_later
-        self.webhook_url, self.secret = webhook_url, secret
+        self.webhook_url, self.secret, self.lead = webhook_url, secret, lead
         self.texts = texts or Texts(DEFAULT_LOCALES)
         self.limiter, self.sleep = limiter or RateLimiter(), sleep
         pacer = AIORateLimiter(
@@ -111,7 +117,7 @@ class TelegramChannel:
             .base_file_url(file_base_url(api_base))
             .rate_limiter(pacer)
         )
-        if webhook_url:
+        if webhook_url or not lead:
             builder = builder.updater(None)
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_polled_update))
@@ -123,6 +129,9 @@ class TelegramChannel:
     async def start(self) -> None:
         app = self.application
         await app.initialize()
+        if not self.lead:
+            log.info("telegram: sending only; the first server process takes the updates in")
+            return
         await self._register_commands()
         if self.webhook_url:
             await app.bot.set_webhook(

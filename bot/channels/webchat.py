@@ -5,10 +5,10 @@ https. There are no accounts: the cookie *is* the resident on this channel, so a
 tampered cookie quietly starts a new session (never an error) and a cleared cookie means a new
 conversation; cases already reported stay with the old id.
 
-Pushes: send() puts a message in an in-memory queue per session, which the page polls at
-/api/updates. Pushes to a web session whose page is not open are kept ONLY in this process's
-memory: they wait there until the page polls again and are lost if the process restarts (the
-outbox has already counted them as sent). At most QUEUE_LIMIT wait per session.
+Pushes: the page polls /api/updates, which takes the session's due pushes from the outbox
+(`fetch_pushes`, bot.delivery.PushFetcher) and marks them sent as it hands them over. Until the
+page asks they wait in the database, so they survive a restart and any server process can
+answer the page (`jiefen serve --workers N`); the outbox worker leaves them alone.
 
 Guards: JSON endpoints demand Content-Type application/json and uploads an X-Jiefen header,
 which a cross-site form cannot send without a CORS preflight we never grant (CSRF); bodies are
@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import re
 import secrets
-from collections import deque
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from backend.delivery import RetryLater
+from backend.delivery import Undeliverable
 from bot.channels.base import Handler
 from bot.channels.files import MAX_BYTES, EvidenceStore, UnsupportedFile
 from bot.channels.ratelimit import RateLimiter
@@ -51,8 +51,6 @@ SESSION_SALT = "jiefen.webchat.session"
 COOKIE_MAX_AGE = 180 * 24 * 3600  # a dispute can take months; the id is all that links them
 JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = MAX_BYTES + 256 * 1024  # the file plus multipart framing
-QUEUE_LIMIT = 50
-MAX_QUEUED_SESSIONS = 10_000
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
@@ -66,6 +64,9 @@ SECURITY_HEADERS = {
     ),
 }
 API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+log = logging.getLogger(__name__)
+# A session id -> its pushes, taken from the outbox (bot.delivery.PushFetcher).
+FetchPushes = Callable[[str], Awaitable[list[OutgoingMessage]]]
 
 
 class _TooBig(Exception):
@@ -114,11 +115,13 @@ def _render(message: OutgoingMessage) -> dict[str, Any]:
 class WebChatChannel:
     name = "webchat"
     numbered_options = False
+    pull_pushes = True
 
     def __init__(
         self,
         handle: Handler,
         *,
+        fetch_pushes: FetchPushes,
         secret_key: str,
         evidence: EvidenceStore,
         texts: Texts | None = None,
@@ -127,13 +130,12 @@ class WebChatChannel:
     ) -> None:
         if not secret_key:
             raise ValueError("the web chat needs a secret key to sign its session cookies")
-        self.handle, self.evidence = handle, evidence
+        self.handle, self.fetch_pushes, self.evidence = handle, fetch_pushes, evidence
         # Without texts (older wiring) the project's own catalogues are read.
         self.texts = texts or Texts(DEFAULT_LOCALES_DIR)
         self.limiter = limiter or RateLimiter()
         self.poll_seconds = poll_seconds
         self._signer = URLSafeSerializer(secret_key, salt=SESSION_SALT)
-        self._queues: dict[str, deque[OutgoingMessage]] = {}
         self._pages: dict[str, str] = {}
         self._static = {
             p.name: p for p in WEB_DIR.iterdir() if p.is_file() and p.suffix in STATIC_TYPES
@@ -159,15 +161,12 @@ class WebChatChannel:
         return None
 
     async def stop(self) -> None:
-        self._queues.clear()
+        return None
 
     async def send(self, recipient: str, message: OutgoingMessage) -> None:
-        queue = self._queues.get(recipient)
-        if queue is None:
-            if len(self._queues) >= MAX_QUEUED_SESSIONS:
-                raise RetryLater(300, "too many web sessions with unread pushes")
-            queue = self._queues[recipient] = deque(maxlen=QUEUE_LIMIT)
-        queue.append(message)
+        """Never called: the page fetches its pushes (pull_pushes); a worker that was told to
+        claim them anyway records why they cannot go this way."""
+        raise Undeliverable("web-chat pushes are fetched by the page from the outbox")
 
     # -- session ---------------------------------------------------------------------------
 
@@ -324,8 +323,12 @@ class WebChatChannel:
 
     async def updates(self, request: Request) -> Response:
         session = self._session(request)
-        queue = self._queues.pop(session[0], None)
-        return self._json(request, session, {"replies": [_render(m) for m in queue or ()]})
+        try:
+            pushes = [] if session[1] else await self.fetch_pushes(session[0])
+        except Exception:  # the database away: they wait there for the next poll
+            log.warning("web chat: pushes could not be fetched now", exc_info=True)
+            pushes = []
+        return self._json(request, session, {"replies": [_render(m) for m in pushes]})
 
     # -- helpers ---------------------------------------------------------------------------
 

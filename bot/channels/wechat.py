@@ -82,6 +82,7 @@ class _Pending:
 class WeChatChannel:
     name = CHANNEL
     numbered_options = True
+    pull_pushes = False
 
     def __init__(
         self,

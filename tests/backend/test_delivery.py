@@ -12,7 +12,14 @@ from sqlalchemy import select
 from backend import outbox
 from backend.clock import ManualClock
 from backend.db import Database, open_database
-from backend.delivery import DeliveryPolicy, Push, RetryLater, Undeliverable, deliver_due
+from backend.delivery import (
+    DeliveryPolicy,
+    Push,
+    RetryLater,
+    Undeliverable,
+    deliver_due,
+    take_pushes,
+)
 from backend.models import OutboxMessage
 from tests.conftest import TEST_KEY
 
@@ -146,6 +153,43 @@ async def test_a_worker_claims_only_the_channels_it_serves(
     assert (await deliver_due(db, platform.send, clock, channels=["webchat"]))["sent"] == 1
     assert [p.channel for p in platform.sent] == ["webchat"]
     assert [r.status for r in await _rows(db)] == ["pending", "pending", "sent"]
+
+
+async def _web_push(db: Database, clock: ManualClock, recipient: str, text: str) -> None:
+    async with db.sessions() as session, session.begin():
+        outbox.enqueue_reply(
+            session,
+            channel="webchat",
+            recipient=recipient,
+            reply={"text": text, "options": []},
+            at=clock.now(),
+        )
+
+
+async def test_a_page_takes_its_own_pushes_oldest_first_and_only_once(
+    db: Database, clock: ManualClock
+) -> None:
+    await _web_push(db, clock, "s1", "first")
+    await _web_push(db, clock, "s2", "someone else's")
+    await _web_push(db, clock, "s1", "second")
+    await _enqueue(db, clock)  # a telegram push
+
+    taken = await take_pushes(db, clock, channel="webchat", recipient="s1")
+    assert [p.payload["reply"]["text"] for p in taken] == ["first", "second"]
+    assert await take_pushes(db, clock, channel="webchat", recipient="s1") == []
+    assert [r.status for r in await _rows(db)] == ["sent", "pending", "sent", "pending"]
+
+
+async def test_a_worker_skipping_the_web_chat_leaves_its_pushes_for_the_page(
+    db: Database, clock: ManualClock
+) -> None:
+    await _web_push(db, clock, "s1", "for the page")
+    await _enqueue(db, clock)
+    platform = RecordingPlatform()
+    outcome = await deliver_due(db, platform.send, clock, skip_channels=["webchat"])
+    assert outcome["sent"] == 1 and [p.channel for p in platform.sent] == ["telegram"]
+    taken = await take_pushes(db, clock, channel="webchat", recipient="s1")
+    assert [p.payload["reply"]["text"] for p in taken] == ["for the page"]
 
 
 async def test_a_burst_goes_to_many_recipients_at_once_each_recipients_pushes_in_order(

@@ -23,6 +23,7 @@ class RecordingChannel:
     name: str
     received: dict[str, list[OutgoingMessage]] = field(default_factory=lambda: defaultdict(list))
     numbered_options: bool = False  # buttons: a tap sends the payload itself
+    pull_pushes: bool = False
 
     def routes(self) -> list[BaseRoute]:
         return []

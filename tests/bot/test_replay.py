@@ -32,6 +32,7 @@ from bot.engine import Dialogue
 from bot.messages import IncomingMessage
 from bot.spool import SUFFIX, Spool
 from jiefen.app import App, build_app, open_spool
+from jiefen.channels import web_chat
 from jiefen.server import create_web_app
 from jiefen.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_KEY, truncate_all
@@ -89,12 +90,7 @@ async def _server_app(settings: Settings, clock: ManualClock, nlu: Any) -> App:
 
 
 def _web_chat(app: App, tmp_path: Path) -> WebChatChannel:
-    return WebChatChannel(
-        app.dialogue.handle,
-        secret_key=SECRET,
-        evidence=EvidenceStore(tmp_path / "evidence"),
-        texts=app.dialogue.services.texts,
-    )
+    return web_chat(app, SECRET, EvidenceStore(tmp_path / "evidence"))
 
 
 async def _run_clock(clock: ManualClock, done: Callable[[], Any], what: str) -> None:

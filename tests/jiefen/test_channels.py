@@ -72,6 +72,9 @@ async def test_the_documented_names_switch_the_platforms_on(app, environment) ->
     assert telegram.webhook_url == "https://jiefen.example/telegram"
     assert telegram.application.bot.base_url.startswith("http://127.0.0.1:9/tg/bot")
     assert sorted(c.name for c in sending_channels(settings, app.db)) == ["telegram", "wechat"]
+    assert telegram.lead  # one process: it takes the updates in
+    behind = build_channels(settings, app, lead=False)  # `serve --workers`: worker 1 and on
+    assert [c.lead for c in behind if isinstance(c, TelegramChannel)] == [False]
 
     web = create_web_app(app, channels, run_worker=False, run_scheduler=False)
     health = await _health(web)

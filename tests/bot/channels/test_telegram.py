@@ -240,6 +240,52 @@ async def test_webhook_takes_updates_with_the_secret_only(app, webhook) -> None:
     assert await _count(app, InboundMessage) == 1
 
 
+async def test_a_second_server_process_sends_and_serves_the_webhook_but_never_polls(
+    app, fake_api, evidence
+) -> None:
+    """`jiefen serve --workers 2`: the channel in worker 1 (lead=False) neither long-polls
+    (Telegram would answer 409) nor sets the webhook or the menu, yet takes webhook posts and
+    sends pushes; polling or webhook configured alike."""
+    fake, api_base = fake_api
+    for webhook_url, secret in (("", ""), (WEBHOOK, SECRET)):
+        channel = TelegramChannel(
+            app.dialogue.handle,
+            token=fake.token,
+            api_base=api_base,
+            webhook_url=webhook_url,
+            secret=secret,
+            evidence=evidence,
+            texts=app.dialogue.services.texts,
+            lead=False,
+        )
+        assert channel.application.updater is None
+        await channel.start()
+        try:
+            await channel.send(str(CHAT), OutgoingMessage(f"推送 {webhook_url or 'polling'}"))
+        finally:
+            await channel.stop()
+    assert [m["text"] for m in fake.sent] == ["推送 polling", f"推送 {WEBHOOK}"]
+
+    channel = TelegramChannel(
+        app.dialogue.handle,
+        token=fake.token,
+        api_base=api_base,
+        webhook_url=WEBHOOK,
+        secret=SECRET,
+        evidence=evidence,
+        texts=app.dialogue.services.texts,
+        lead=False,
+    )
+    async with (
+        serving(create_web_app(app, [channel], run_worker=False)) as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        resident = Resident(fake, _poster(client), seen=len(fake.sent))
+        await resident.say("你好", until="解纷")
+    assert fake.webhook == {} and fake.commands == {}
+    assert not {"getUpdates", "deleteWebhook", "setWebhook", "setMyCommands"} & set(fake.calls)
+
+
 async def test_repeated_and_reordered_updates_are_each_handled_once(app, webhook) -> None:
     fake, client = webhook
     resident = Resident(fake, _poster(client))

@@ -23,9 +23,11 @@ from backend.models import Consent
 from bot.channels import webchat
 from bot.channels.files import EvidenceStore
 from bot.channels.ratelimit import RateLimiter
-from bot.channels.webchat import COOKIE, SESSION_SALT, WEB_DIR, WebChatChannel
+from bot.channels.webchat import COOKIE, SESSION_SALT, WEB_DIR
+from bot.delivery import OutboxWorker
 from bot.i18n import LOCALES, Texts
 from bot.messages import Option, OutgoingMessage
+from jiefen.channels import web_chat as web_chat_channel
 from jiefen.server import create_web_app
 from jiefen.settings import PROJECT_ROOT
 from tests.bot.conversation_steps import pick_category, start_report
@@ -36,13 +38,7 @@ SECRET = "test-web-session-secret"
 
 @contextlib.asynccontextmanager
 async def web_chat(app: Any, tmp_path: Path, **options: Any) -> AsyncIterator[tuple[str, Any]]:
-    channel = WebChatChannel(
-        app.dialogue.handle,
-        secret_key=SECRET,
-        evidence=EvidenceStore(tmp_path / "evidence"),
-        texts=app.dialogue.services.texts,
-        **options,
-    )
+    channel = web_chat_channel(app, SECRET, EvidenceStore(tmp_path / "evidence"), **options)
     async with serving(create_web_app(app, [channel], run_worker=False)) as base:
         yield base, channel
 
@@ -165,7 +161,7 @@ async def test_a_whole_intake_with_a_photo_over_http(app, tmp_path: Path) -> Non
 
 
 async def test_two_phones_never_see_each_others_conversation(app, tmp_path: Path) -> None:
-    async with web_chat(app, tmp_path) as (base, channel), phones(base, 2) as (first, other):
+    async with web_chat(app, tmp_path) as (base, _), phones(base, 2) as (first, other):
         assert first.session() != other.session()
         number = await _report(first)
         await first.say("/status")
@@ -173,11 +169,38 @@ async def test_two_phones_never_see_each_others_conversation(app, tmp_path: Path
         await other.say("/status")
         assert number not in other.text and "还没有登记" in other.text
 
-        await channel.send(first.session(), OutgoingMessage("您的案件已受理", (Option("好", "x"),)))
+        pushed = OutgoingMessage("您的案件已受理", (Option("好", "x"),))
+        await app.dialogue.send_later("webchat", first.session(), [pushed])
         assert (await other.http.get("/api/updates")).json() == {"replies": []}
         pushed = (await first.http.get("/api/updates")).json()["replies"]
         assert pushed == [{"text": "您的案件已受理", "options": [{"label": "好", "payload": "x"}]}]
         assert (await first.http.get("/api/updates")).json() == {"replies": []}  # once only
+
+
+async def test_a_push_waits_in_the_database_for_whichever_server_the_page_reaches(
+    app, tmp_path: Path
+) -> None:
+    """Two servers on one database (as `jiefen serve --workers 2` runs): the page may reach
+    either, and the outbox worker never takes a web-chat push into its own memory."""
+    async with contextlib.AsyncExitStack() as stack:
+        first, channel = await stack.enter_async_context(web_chat(app, tmp_path))
+        second, _ = await stack.enter_async_context(web_chat(app, tmp_path))
+        (phone,) = await stack.enter_async_context(phones(first, 1))
+        await phone.say("/start")
+        push = OutgoingMessage("调解员已接手您的案件", (Option("好的", "ok"),))
+        await app.dialogue.send_later("webchat", phone.session(), [push])
+
+        texts, clock = app.dialogue.services.texts, app.store.clock
+        worker = OutboxWorker(app.db, {"webchat": channel}, texts, clock)
+        assert await worker.run_once() == 0  # left for the page to fetch
+        other = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=second, cookies=phone.http.cookies)
+        )
+        replies = (await other.get("/api/updates")).json()["replies"]
+        assert replies == [
+            {"text": "调解员已接手您的案件", "options": [{"label": "好的", "payload": "ok"}]}
+        ]
+        assert (await phone.http.get("/api/updates")).json() == {"replies": []}  # once only
 
 
 async def test_session_cookie_flags_and_a_tampered_cookie_starts_afresh(

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from bot.channels.files import EvidenceStore
-from bot.channels.webchat import WebChatChannel
+from jiefen.channels import web_chat
 from jiefen.server import create_web_app
 from jiefen.settings import PROJECT_ROOT
 from tests.servers import serving
@@ -173,12 +173,7 @@ def _report_a_dispute(base: str, profile: Path, photo: Path) -> str:
 async def test_a_resident_reports_a_dispute_in_a_real_browser(
     browser_paths: None, app, tmp_path: Path
 ) -> None:
-    channel = WebChatChannel(
-        app.dialogue.handle,
-        secret_key="browser-test-secret",
-        evidence=EvidenceStore(tmp_path / "evidence"),
-        texts=app.dialogue.services.texts,
-    )
+    channel = web_chat(app, "browser-test-secret", EvidenceStore(tmp_path / "evidence"))
     photo = tmp_path / "scene.jpg"
     buffer = io.BytesIO()
     Image.new("RGB", (320, 240), (90, 140, 200)).save(buffer, format="JPEG")
