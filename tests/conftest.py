@@ -21,6 +21,8 @@ from backend.crypto import new_fernet_key
 from backend.db import open_database, upgrade_database
 from backend.models import Base
 from jiefen.settings import PROJECT_ROOT, Settings
+from tests.fakes.telegram_api import FakeTelegram
+from tests.servers import serving
 
 PG_ADMIN_URL = os.environ.get("JIEFEN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("JIEFEN_REQUIRE_PG") == "1"
@@ -171,3 +173,11 @@ def shared_nlu(nlu_cache_dir: Path):
         gazetteer=directory.gazetteer,
         today_fn=lambda: START.date(),
     )
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
+    """A fake Telegram Bot API on loopback, and the base URL the bot is pointed at."""
+    fake = FakeTelegram()
+    async with serving(fake.asgi()) as url:
+        yield fake, f"{url}/bot"

@@ -32,7 +32,6 @@ from backend.models import OutboxMessage
 from jiefen.settings import PROJECT_ROOT
 from tests.conftest import TEST_KEY
 from tests.fakes.telegram_api import FakeTelegram, SendGate
-from tests.servers import serving
 
 CHAT = 515151
 ENTRY_POINT = PROJECT_ROOT / "tests" / "outbox_worker_process.py"
@@ -92,13 +91,6 @@ class Workers:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), WITHIN)
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram()
-    async with serving(fake.asgi()) as url:
-        yield fake, f"{url}/bot"
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from jiefen.settings import PROJECT_ROOT, Settings
 from jiefen.workers import WorkerInfo, _gather_spools
 from tests.conftest import TEST_KEY
 from tests.fakes.telegram_api import FakeTelegram
-from tests.servers import free_port, serving
+from tests.servers import free_port
 
 WITHIN = 90.0  # seconds any one step may take (two processes loading the NLU model)
 CHAT = 626262
@@ -108,13 +108,6 @@ class Server:
             assert asyncio.get_running_loop().time() < deadline, (
                 f"no sign of {what} (seen {seen})\n{self.output()[-5000:]}"
             )
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram()
-    async with serving(fake.asgi()) as url:
-        yield fake, f"{url}/bot"
 
 
 @pytest.fixture

@@ -247,8 +247,9 @@ async def test_a_second_server_process_sends_and_serves_the_webhook_but_never_po
     (Telegram would answer 409) nor sets the webhook or the menu, yet takes webhook posts and
     sends pushes; polling or webhook configured alike."""
     fake, api_base = fake_api
-    for webhook_url, secret in (("", ""), (WEBHOOK, SECRET)):
-        channel = TelegramChannel(
+
+    def follower(webhook_url: str, secret: str) -> TelegramChannel:
+        return TelegramChannel(
             app.dialogue.handle,
             token=fake.token,
             api_base=api_base,
@@ -258,6 +259,9 @@ async def test_a_second_server_process_sends_and_serves_the_webhook_but_never_po
             texts=app.dialogue.services.texts,
             lead=False,
         )
+
+    for webhook_url, secret in (("", ""), (WEBHOOK, SECRET)):
+        channel = follower(webhook_url, secret)
         assert channel.application.updater is None
         await channel.start()
         try:
@@ -266,16 +270,7 @@ async def test_a_second_server_process_sends_and_serves_the_webhook_but_never_po
             await channel.stop()
     assert [m["text"] for m in fake.sent] == ["推送 polling", f"推送 {WEBHOOK}"]
 
-    channel = TelegramChannel(
-        app.dialogue.handle,
-        token=fake.token,
-        api_base=api_base,
-        webhook_url=WEBHOOK,
-        secret=SECRET,
-        evidence=evidence,
-        texts=app.dialogue.services.texts,
-        lead=False,
-    )
+    channel = follower(WEBHOOK, SECRET)
     async with (
         serving(create_web_app(app, [channel], run_worker=False)) as url,
         httpx.AsyncClient(base_url=url) as client,
